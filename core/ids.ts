@@ -1,0 +1,48 @@
+import { createHash, randomBytes } from 'node:crypto';
+
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+function encodeTime(ms: number): string {
+  let out = '';
+  let t = Math.floor(ms);
+  for (let i = 0; i < 10; i++) {
+    out = CROCKFORD[t % 32] + out;
+    t = Math.floor(t / 32);
+  }
+  return out;
+}
+
+function encodeRandom(bytes: Uint8Array): string {
+  // 80 bits -> 16 base32 chars
+  let bits = 0;
+  let value = 0;
+  let out = '';
+  for (let i = 0; i < 10; i++) {
+    value = (value << 8) | (bytes[i] ?? 0);
+    bits += 8;
+    while (bits >= 5) {
+      out += CROCKFORD[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+  }
+  return out;
+}
+
+/** A ULID: 48-bit millisecond time + 80 random bits, lexicographically time-sortable. */
+export function ulid(timeMs: number, random: Uint8Array = randomBytes(10)): string {
+  return encodeTime(timeMs) + encodeRandom(random);
+}
+
+/** A ULID whose random part is derived from `seed`: the same (time, seed) always gives the same id. */
+export function deterministicUlid(timeMs: number, seed: string): string {
+  return ulid(timeMs, createHash('sha256').update(seed).digest().subarray(0, 10));
+}
+
+/** Milliseconds encoded in a ULID's time part. */
+export function ulidTime(id: string): number {
+  let t = 0;
+  for (let i = 0; i < 10; i++) t = t * 32 + CROCKFORD.indexOf(id[i] ?? '0');
+  return t;
+}
+
+export const ULID_PATTERN = /^[0-9A-HJKMNP-TV-Z]{26}$/;
