@@ -1,0 +1,884 @@
+import type { ClusterEvent } from '../schema/types.generated';
+import { deterministicUlid, ulidTime, ULID_PATTERN } from '../ids';
+import { resolveClusterConfig, type ClusterConfig, type ClusterConfigInput } from './config';
+import { bigramCodes, extractPlaces, fnv1a, hash53, normalizeText, placeScore, type PlaceEntity } from './text';
+
+/** One report as the clustering engine sees it (channel-neutral). */
+export interface ClusterInput {
+  /** Hub id (a ULID in the pipeline; any unique string in evaluation). */
+  ticketId: string;
+  /** When the resident reported it (ms since epoch). Reports should arrive roughly in this order. */
+  timeMs: number;
+  title: string | null;
+  /** Report text (PII-masked). */
+  text: string;
+  /** Keyed contact token (never a raw phone number); null when anonymous or unknown. */
+  contactToken: string | null;
+  channel: string;
+  sourceId: string;
+  jurisdiction: Jurisdiction | null;
+  /** WGS-84 point, when the channel or the enrich stage has one. */
+  point: { lon: number; lat: number } | null;
+  /** Category family (catalog category code); null when not classified yet: then no family blocking. */
+  categoryFamily: string | null;
+  appealType: string;
+}
+
+export interface Jurisdiction {
+  district: string | null;
+  street: string | null;
+  community: string | null;
+  grid: string | null;
+}
+
+/**
+ * Explainable score of one link between two reports, every component in [0, 1]. `place` and
+ * `distance` are absent when one of the reports names no place / has no point. `total` is the
+ * weighted mean of text, place and distance (over those present) scaled by a mild time decay.
+ */
+export interface LinkScore {
+  [k: string]: number | undefined;
+  text: number;
+  head: number;
+  body: number;
+  place?: number;
+  distance?: number;
+  time: number;
+  total: number;
+}
+
+/** What the engine decided for one report. */
+export interface ClusterOutcome {
+  /** Hub id of the original this report copies through another channel, or null. */
+  duplicateOf: string | null;
+  duplicateScore: number | null;
+  /** First report of this reporter's chain of similar reports (一人多诉), or null. */
+  repeatOf: string | null;
+  /** Earlier reports in that chain (0 when not a repeat). */
+  repeatCount: number;
+  /** `cl_` + the primary (earliest) report's id. A report with no link gets its own cluster. */
+  clusterId: string;
+  role: 'primary' | 'member';
+  /** The link that put the report in its cluster; null for a primary. */
+  score: LinkScore | null;
+  /** Block label of the report (blocking key, for events and explanations). */
+  block: string;
+  events: ClusterEvent[];
+}
+
+/** A report's clustering fields as already published (used to restore state after a restart). */
+export interface PublishedAssignment {
+  clusterId: string | null;
+  duplicateOf: string | null;
+  repeatOf: string | null;
+  repeatCount: number;
+}
+
+interface Chain {
+  rootId: string;
+  count: number;
+}
+
+interface ClusterState {
+  id: string;
+  primaryId: string;
+  primaryTime: number;
+  mergedInto: ClusterState | null;
+  block: string;
+  /** Reports of the cluster inside the window. */
+  live: number;
+  /** Live reports per reporter key (contact token, or a per-report key when anonymous). */
+  reporters: Map<string, number>;
+  /** Recent (time, reporter) pairs for the hot test, oldest first. */
+  recent: { t: number; r: string }[];
+  recentCounts: Map<string, number>;
+  lastHotAt: number | null;
+}
+
+interface Rec {
+  seq: number;
+  id: string;
+  time: number;
+  channel: string;
+  token: string | null;
+  reporterKey: string;
+  head: Uint32Array;
+  body: Uint32Array;
+  headNorm: number;
+  bodyNorm: number;
+  places: PlaceEntity[];
+  point: { lon: number; lat: number } | null;
+  family: string | null;
+  cluster: ClusterState;
+  chain: Chain | null;
+  dupOf: string | null;
+}
+
+interface ExactEntry {
+  time: number;
+  id: string;
+  cluster: ClusterState;
+  channel: string;
+  dupOf: string | null;
+}
+
+interface Query {
+  input: ClusterInput;
+  head: Uint32Array;
+  body: Uint32Array;
+  wHead: Float64Array;
+  wBody: Float64Array;
+  headNorm: number;
+  bodyNorm: number;
+  places: PlaceEntity[];
+  exactKey: number;
+}
+
+interface Link {
+  rec: Rec | null;
+  exact: ExactEntry | null;
+  score: LinkScore;
+}
+
+const HOUR = 3_600_000;
+const METRES_PER_DEG = 111_320;
+/** cos(32°): a fixed E-W scale so cells are consistent everywhere (cells are 450–540 m wide at 23–40°N). */
+const LON_SCALE = 0.848;
+const BLOCK_MASK = 0xfffff;
+const TWO32 = 4294967296;
+
+/**
+ * The 多人一诉 / 一人多诉 clustering engine. Pure and deterministic: the same reports in the same
+ * order give the same outcomes and events (no clock, no randomness). State holds only the reports
+ * inside the window (plus exact-text keys for `exactWindowHours`), so memory is bounded by the
+ * window, and the cost per report is bounded by the candidate caps, not by the window size.
+ *
+ * Not thread-safe; one engine per partition (locality key).
+ */
+export class ClusterEngine {
+  readonly config: ClusterConfig;
+  /** Windowed reports by sequence number: seq s is at recs[s - recsOffset]; those before `base` are gone. */
+  private recs: (Rec | undefined)[] = [];
+  private recsOffset = 0;
+  private base = 0;
+  private nextSeq = 0;
+  private liveCount = 0;
+  private watermark = Number.NEGATIVE_INFINITY;
+  private readonly df = new Map<number, number>();
+  private readonly postings = new Map<number, Int32Array>();
+  private readonly placePostings = new Map<number, Int32Array>();
+  private readonly exact = new Map<number, ExactEntry>();
+  private readonly byReporter = new Map<string, number[]>();
+  private sweeper: IterableIterator<[number, Int32Array]> | null = null;
+  private readonly horizonMs: number;
+  /** Cluster lookup by id, only while restoring. */
+  private restoring: Map<string, ClusterState> | null = null;
+
+  constructor(config: ClusterConfigInput = {}) {
+    this.config = resolveClusterConfig(config);
+    const fam = Object.values(this.config.windowHoursByFamily);
+    this.horizonMs = Math.max(this.config.windowHours, this.config.repeatWindowHours, ...fam) * HOUR;
+  }
+
+  /** How much history a restore needs: replay the published reports of the last this many ms. */
+  get restoreHorizonMs(): number {
+    return Math.max(this.horizonMs, this.config.exactWindowHours * HOUR);
+  }
+
+  /** Reports currently held in the window. */
+  get size(): number {
+    return this.liveCount;
+  }
+
+  /** Internal table sizes, for the memory benchmark and tests of eviction. */
+  stats(): { reports: number; postingLists: number; placeLists: number; exactKeys: number; reporters: number; vocabulary: number } {
+    return {
+      reports: this.liveCount,
+      postingLists: this.postings.size,
+      placeLists: this.placePostings.size,
+      exactKeys: this.exact.size,
+      reporters: this.byReporter.size,
+      vocabulary: this.df.size,
+    };
+  }
+
+  /** Process one report: decide duplicate, repeat and cluster, update state, return the events. */
+  process(input: ClusterInput): ClusterOutcome {
+    return this.run(input, null);
+  }
+
+  /**
+   * Rebuild state from reports already published (in their original processing order, at least the
+   * last `restoreHorizonMs` of them). Their published cluster ids, duplicate and repeat links are
+   * adopted as they are, so clusters keep their ids across the restart; links between them are
+   * recomputed to replay merges. No events are produced. Call on a fresh engine before `process`.
+   */
+  restore(reports: Iterable<{ input: ClusterInput; published: PublishedAssignment }>): void {
+    this.restoring = new Map();
+    try {
+      for (const r of reports) this.run(r.input, r.published);
+    } finally {
+      this.restoring = null;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private windowMsFor(family: string | null): number {
+    const h = family !== null ? this.config.windowHoursByFamily[family] : undefined;
+    return (h ?? this.config.windowHours) * HOUR;
+  }
+
+  private rec(seq: number): Rec | undefined {
+    return seq >= this.base ? this.recs[seq - this.recsOffset] : undefined;
+  }
+
+  private idf(code: number): number {
+    const d = this.df.get(code) ?? 0;
+    return Math.log((this.liveCount + 1) / (d + 0.5));
+  }
+
+  private run(input: ClusterInput, adopt: PublishedAssignment | null): ClusterOutcome {
+    const cfg = this.config;
+    if (input.timeMs > this.watermark) this.watermark = input.timeMs;
+    this.evict();
+
+    const q = this.features(input);
+    const blocks = this.blocks(input);
+    const windowMs = this.windowMsFor(input.categoryFamily);
+
+    // Candidates: reports sharing rare bigrams in a neighbouring block, or naming the same place.
+    const hits = new Map<number, number>();
+    const queryCodes = this.queryCodes(q);
+    for (const bh of blocks.query) {
+      const hi = bh * TWO32;
+      for (const [code, w] of queryCodes) {
+        const ring = this.postings.get(hi + code);
+        if (ring !== undefined) this.collect(ring, w, input, windowMs, hits);
+      }
+    }
+    for (const p of q.places) {
+      if (!p.fine) continue;
+      const ring = this.placePostings.get(hash53(p.name));
+      if (ring !== undefined) this.collect(ring, 1, input, windowMs, hits);
+    }
+    const ranked = [...hits.entries()].sort((a, b) => b[1] - a[1] || b[0] - a[0]).slice(0, cfg.candidates.maxScored);
+
+    const links: Link[] = [];
+    const exactEntry = q.exactKey !== 0 ? this.exact.get(q.exactKey) : undefined;
+    if (exactEntry !== undefined) {
+      const s: LinkScore = { text: 1, head: 1, body: 1, time: 1, total: 1 };
+      links.push({ rec: null, exact: exactEntry, score: s });
+    }
+    for (const [seq] of ranked) {
+      const c = this.rec(seq) as Rec;
+      links.push({ rec: c, exact: null, score: this.score(q, c, windowMs) });
+    }
+
+    // Cross-channel duplicate: near-identical text, close in time and space, another channel.
+    let duplicateOf: string | null = null;
+    let duplicateScore: number | null = null;
+    let dupLink: Link | null = null;
+    if (adopt !== null) {
+      duplicateOf = adopt.duplicateOf;
+    } else {
+      for (const l of links) {
+        const channel = l.rec?.channel ?? l.exact?.channel;
+        const time = l.rec?.time ?? l.exact?.time ?? 0;
+        if (channel === input.channel) continue;
+        if (Math.abs(input.timeMs - time) > cfg.duplicateWindowHours * HOUR) continue;
+        if (l.score.body < cfg.duplicateMinText && l.score.text < cfg.duplicateMinText) continue;
+        if (l.rec !== null && l.rec.point !== null && input.point !== null) {
+          if (haversine(l.rec.point, input.point) > cfg.duplicateMaxDistanceM) continue;
+        }
+        if (l.score.place !== undefined && l.score.place < 0.5) continue;
+        const ds = Math.min(l.score.body, 1);
+        if (dupLink === null || ds > (duplicateScore ?? 0)) {
+          dupLink = l;
+          duplicateScore = ds;
+          duplicateOf = l.rec?.dupOf ?? l.exact?.dupOf ?? l.rec?.id ?? l.exact?.id ?? null;
+        }
+      }
+    }
+
+    // Repeat complaint: the same reporter on a similar issue.
+    let chain: Chain | null = null;
+    let repeatOf: string | null = null;
+    let repeatCount = 0;
+    let repeatLink: Link | null = null;
+    const token = input.contactToken;
+    if (adopt !== null) {
+      if (adopt.repeatOf !== null && token !== null) {
+        chain = this.findChain(token, adopt.repeatOf) ?? { rootId: adopt.repeatOf, count: 0 };
+        if (adopt.repeatCount > chain.count) chain.count = adopt.repeatCount;
+        repeatOf = adopt.repeatOf;
+        repeatCount = adopt.repeatCount;
+      }
+    } else if (token !== null && duplicateOf === null) {
+      const mine = this.byReporter.get(token);
+      if (mine !== undefined) {
+        let best: Link | null = null;
+        for (let i = mine.length - 1; i >= 0; i--) {
+          const c = this.rec(mine[i] as number);
+          if (c === undefined || Math.abs(input.timeMs - c.time) > cfg.repeatWindowHours * HOUR) continue;
+          const found = links.find((l) => l.rec === c);
+          const s = found?.score ?? this.score(q, c, cfg.repeatWindowHours * HOUR);
+          if (s.total >= cfg.repeatThreshold && s.text >= cfg.minText && (best === null || s.total > best.score.total)) {
+            best = { rec: c, exact: null, score: s };
+          }
+        }
+        if (best !== null && best.rec !== null) {
+          const m = best.rec;
+          if (m.chain === null) m.chain = { rootId: m.id, count: 0 };
+          chain = m.chain;
+          chain.count++;
+          repeatOf = chain.rootId;
+          repeatCount = chain.count;
+          repeatLink = best;
+        }
+      }
+    }
+
+    // Cluster links: the best cluster, plus any other cluster this report strongly bridges.
+    const byCluster = new Map<ClusterState, Link>();
+    const consider = (l: Link, min: number): void => {
+      if (l.score.total < min || l.score.text < cfg.minText) return;
+      const root = find(l.rec?.cluster ?? (l.exact as ExactEntry).cluster);
+      const prev = byCluster.get(root);
+      if (prev === undefined || l.score.total > prev.score.total) byCluster.set(root, l);
+    };
+    for (const l of links) consider(l, l.exact !== null ? 0 : cfg.linkThreshold);
+    if (dupLink !== null) consider(dupLink, 0);
+    if (repeatLink !== null) consider(repeatLink, 0);
+    const ordered = [...byCluster.entries()].sort(
+      (a, b) => b[1].score.total - a[1].score.total || comparePrimary(a[0], b[0]),
+    );
+    const chosen: [ClusterState, Link][] = [];
+    for (let i = 0; i < ordered.length; i++) {
+      const e = ordered[i] as [ClusterState, Link];
+      const forced = e[1].exact !== null || e[1] === dupLink || e[1] === repeatLink;
+      if (i === 0 || forced || e[1].score.total >= cfg.mergeThreshold) chosen.push(e);
+    }
+
+    const events: ClusterEvent[] = [];
+    const reporterKey = token ?? `#${input.ticketId}`;
+    const blockLabel = blocks.label + (input.categoryFamily !== null ? `|${input.categoryFamily}` : '');
+    let cluster: ClusterState;
+    let role: 'primary' | 'member';
+    let linkScore: LinkScore | null = null;
+    let bestLink: Link | null = chosen.length > 0 ? (chosen[0] as [ClusterState, Link])[1] : null;
+
+    if (adopt !== null && adopt.clusterId !== null) {
+      cluster = this.adoptCluster(adopt.clusterId, input, blockLabel);
+      for (const [c] of chosen) if (c !== cluster) this.merge(cluster, c);
+      role = cluster.primaryId === input.ticketId ? 'primary' : 'member';
+      bestLink = null;
+    } else if (chosen.length === 0) {
+      cluster = newCluster(input.ticketId, input.timeMs, blockLabel);
+      this.restoring?.set(cluster.id, cluster);
+      role = 'primary';
+    } else {
+      const roots = chosen.map((e) => e[0]);
+      const survivor = roots.reduce((a, b) => (comparePrimary(a, b) <= 0 ? a : b));
+      const sizeBefore = survivor.live;
+      const absorbed: ClusterState[] = [];
+      for (const r of roots) {
+        if (r === survivor) continue;
+        absorbed.push(r);
+        this.merge(survivor, r);
+      }
+      cluster = survivor;
+      role = 'member';
+      linkScore = (bestLink as Link).score;
+      const link = bestLink as Link;
+      const linkTo = link.rec?.id ?? link.exact?.id ?? survivor.primaryId;
+      this.join(cluster, input.timeMs, reporterKey);
+      const mk = (type: ClusterEvent['type']): ClusterEvent =>
+        this.event(type, input, cluster, { from: input.ticketId, to: linkTo, score: { ...link.score } }, absorbed);
+      if (absorbed.length > 0) {
+        if (sizeBefore <= 1) events.push(mk('created'));
+        events.push(mk('merged'));
+      } else {
+        events.push(mk(sizeBefore <= 1 ? 'created' : 'grew'));
+      }
+    }
+    if (role === 'primary' || adopt !== null) this.join(cluster, input.timeMs, reporterKey);
+
+    // Hot issue: N distinct reporters within T hours.
+    const distinct = this.recentReporters(cluster, input.timeMs);
+    if (distinct >= cfg.hotReporters && cluster.live > 1) {
+      const T = cfg.hotWindowHours * HOUR;
+      if (cluster.lastHotAt === null || input.timeMs - cluster.lastHotAt > T) {
+        cluster.lastHotAt = input.timeMs;
+        if (adopt === null) {
+          const e = this.event('hot', input, cluster, null, []);
+          e.hot = { reporters: distinct, windowHours: cfg.hotWindowHours, threshold: cfg.hotReporters };
+          events.push(e);
+        }
+      }
+    }
+
+    // Remember the report.
+    const rec: Rec = {
+      seq: this.nextSeq++,
+      id: input.ticketId,
+      time: input.timeMs,
+      channel: input.channel,
+      token,
+      reporterKey,
+      head: q.head,
+      body: q.body,
+      headNorm: q.headNorm,
+      bodyNorm: q.bodyNorm,
+      places: q.places,
+      point: input.point,
+      family: input.categoryFamily,
+      cluster,
+      chain,
+      dupOf: duplicateOf,
+    };
+    this.insert(rec, q, blocks.index);
+
+    return {
+      duplicateOf,
+      duplicateScore,
+      repeatOf,
+      repeatCount,
+      clusterId: cluster.id,
+      role,
+      score: linkScore,
+      block: blockLabel,
+      events,
+    };
+  }
+
+  private features(input: ClusterInput): Query {
+    const cfg = this.config;
+    const bodyNorm = normalizeText(input.text);
+    const titleNorm = input.title !== null ? normalizeText(input.title) : '';
+    const headText = titleNorm.length >= 4 ? titleNorm : bodyNorm.slice(0, cfg.headChars);
+    const head = bigramCodes(headText, cfg.headChars);
+    const body = bigramCodes(bodyNorm, cfg.bodyChars);
+    const wHead = new Float64Array(head.length);
+    const wBody = new Float64Array(body.length);
+    let hn = 0;
+    let bn = 0;
+    for (let i = 0; i < head.length; i++) {
+      const w = this.idf(head[i] as number);
+      wHead[i] = w;
+      hn += w * w;
+    }
+    for (let i = 0; i < body.length; i++) {
+      const w = this.idf(body[i] as number);
+      wBody[i] = w;
+      bn += w * w;
+    }
+    const places = extractPlaces(titleNorm + '|' + bodyNorm.slice(0, cfg.bodyChars));
+    const exactSource = bodyNorm.length >= 16 ? bodyNorm : titleNorm + '|' + bodyNorm;
+    const exactKey = exactSource.length >= 6 ? hash53(exactSource) || 1 : 0;
+    return { input, head, body, wHead, wBody, headNorm: Math.sqrt(hn), bodyNorm: Math.sqrt(bn), places, exactKey };
+  }
+
+  /** The query bigrams: the report's indexed bigrams, rarest first, at most `queryBigrams`. */
+  private queryCodes(q: Query): [number, number][] {
+    const sel = this.indexedCodes(q.head, q.body);
+    const weighted: [number, number][] = sel.map((c) => [c, this.idf(c)]);
+    weighted.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+    return weighted.slice(0, this.config.candidates.queryBigrams);
+  }
+
+  /**
+   * Bigrams a report is indexed under: all head bigrams, then body bigrams chosen by a fixed hash
+   * order (a bottom-k sample), so two similar long texts pick overlapping samples.
+   */
+  private indexedCodes(head: Uint32Array, body: Uint32Array): number[] {
+    const cap = this.config.candidates.indexBigrams;
+    const out = new Set<number>();
+    for (let i = 0; i < head.length && out.size < cap; i++) out.add(head[i] as number);
+    if (out.size < cap) {
+      if (body.length + out.size <= cap) {
+        for (let i = 0; i < body.length; i++) out.add(body[i] as number);
+      } else {
+        const order = Array.from(body).sort((a, b) => mix(a) - mix(b) || a - b);
+        for (const c of order) {
+          if (out.size >= cap) break;
+          out.add(c);
+        }
+      }
+    }
+    return [...out];
+  }
+
+  private collect(ring: Int32Array, w: number, input: ClusterInput, windowMs: number, hits: Map<number, number>): void {
+    const cap = ring.length - 1;
+    const n = ring[0] as number;
+    for (let i = Math.max(0, n - cap); i < n; i++) {
+      const seq = ring[1 + (i % cap)] as number;
+      const c = this.rec(seq);
+      if (c === undefined) continue;
+      const pairWindow = input.categoryFamily === null && c.family !== null ? this.windowMsFor(c.family) : windowMs;
+      if (Math.abs(input.timeMs - c.time) > pairWindow) continue;
+      if (input.categoryFamily !== null && c.family !== null && input.categoryFamily !== c.family) continue;
+      hits.set(seq, (hits.get(seq) ?? 0) + w);
+    }
+  }
+
+  private score(q: Query, c: Rec, windowMs: number): LinkScore {
+    const cfg = this.config;
+    const head = cosine(q.head, q.wHead, q.headNorm, c.head, c.headNorm);
+    const body = cosine(q.body, q.wBody, q.bodyNorm, c.body, c.bodyNorm);
+    const text = Math.max(body, 0.5 * (head + body), 0.85 * head);
+    const place = placeScore(q.places, c.places);
+    const p = q.input.point;
+    const distance = p !== null && c.point !== null ? Math.max(0, 1 - haversine(p, c.point) / cfg.maxDistanceM) : null;
+    const dt = Math.abs(q.input.timeMs - c.time);
+    const time = Math.max(0, 1 - dt / windowMs);
+    let num = cfg.weights.text * text;
+    let den = cfg.weights.text;
+    if (place !== null) {
+      num += cfg.weights.place * place;
+      den += cfg.weights.place;
+    }
+    if (distance !== null) {
+      num += cfg.weights.distance * distance;
+      den += cfg.weights.distance;
+    }
+    const total = (num / den) * (0.9 + 0.1 * time);
+    const s: LinkScore = { text: r3(text), head: r3(head), body: r3(body), time: r3(time), total: r3(total) };
+    if (place !== null) s.place = r3(place);
+    if (distance !== null) s.distance = r3(distance);
+    return s;
+  }
+
+  private blocks(input: ClusterInput): { query: number[]; index: number[]; label: string } {
+    const query: number[] = [];
+    const index: number[] = [];
+    let label = 'u';
+    if (input.point !== null) {
+      const cell = this.config.geoCellMeters;
+      const y = Math.floor((input.point.lat * METRES_PER_DEG) / cell);
+      const x = Math.floor((input.point.lon * METRES_PER_DEG * LON_SCALE) / cell);
+      label = `g:${x}:${y}`;
+      index.push(fnv1a(label) & BLOCK_MASK);
+      for (let dx = -1; dx <= 1; dx++) {
+        for (let dy = -1; dy <= 1; dy++) query.push(fnv1a(`g:${x + dx}:${y + dy}`) & BLOCK_MASK);
+      }
+    }
+    const j = input.jurisdiction;
+    const jk = j?.street ? `j:${j.district ?? ''}/${j.street}` : j?.district ? `j:${j.district}` : null;
+    if (jk !== null) {
+      const h = fnv1a(jk) & BLOCK_MASK;
+      index.push(h);
+      query.push(h);
+      if (label === 'u') label = jk;
+    }
+    if (index.length === 0) {
+      const h = fnv1a('u') & BLOCK_MASK;
+      index.push(h);
+      query.push(h);
+    }
+    return { query: [...new Set(query)], index: [...new Set(index)], label };
+  }
+
+  private insert(rec: Rec, q: Query, blockIndex: number[]): void {
+    const cap = this.config.candidates.postingCap;
+    this.recs.push(rec);
+    this.liveCount++;
+    // document frequencies over head ∪ body
+    forUnion(rec.head, rec.body, (c) => this.df.set(c, (this.df.get(c) ?? 0) + 1));
+    for (const code of this.indexedCodes(rec.head, rec.body)) {
+      for (const bh of blockIndex) {
+        const key = bh * TWO32 + code;
+        let ring = this.postings.get(key);
+        if (ring === undefined) {
+          ring = new Int32Array(cap + 1);
+          this.postings.set(key, ring);
+        }
+        ringPush(ring, rec.seq);
+      }
+    }
+    for (const p of rec.places) {
+      if (!p.fine) continue;
+      const key = hash53(p.name);
+      let ring = this.placePostings.get(key);
+      if (ring === undefined) {
+        ring = new Int32Array(cap * 2 + 1);
+        this.placePostings.set(key, ring);
+      }
+      ringPush(ring, rec.seq);
+    }
+    if (q.exactKey !== 0) {
+      // The entry names the first report with this text; re-seeing the text keeps it alive.
+      const prev = this.exact.get(q.exactKey);
+      if (prev !== undefined) this.exact.delete(q.exactKey);
+      this.exact.set(
+        q.exactKey,
+        prev !== undefined
+          ? { ...prev, time: rec.time }
+          : { time: rec.time, id: rec.id, cluster: rec.cluster, channel: rec.channel, dupOf: rec.dupOf },
+      );
+    }
+    if (rec.token !== null) {
+      let mine = this.byReporter.get(rec.token);
+      if (mine === undefined) {
+        mine = [];
+        this.byReporter.set(rec.token, mine);
+      }
+      mine.push(rec.seq);
+      if (mine.length > 16) mine.shift();
+    }
+    this.sweep(8);
+  }
+
+  /** Drop reports that left the window (by the watermark, the latest report time seen). */
+  private evict(): void {
+    const limit = this.watermark - this.horizonMs;
+    while (this.base < this.nextSeq) {
+      const r = this.recs[this.base - this.recsOffset];
+      if (r !== undefined && r.time >= limit) break;
+      this.recs[this.base - this.recsOffset] = undefined;
+      this.base++;
+      if (r === undefined) continue;
+      this.liveCount--;
+      forUnion(r.head, r.body, (c) => {
+        const d = (this.df.get(c) ?? 1) - 1;
+        if (d <= 0) this.df.delete(c);
+        else this.df.set(c, d);
+      });
+      const root = find(r.cluster);
+      root.live--;
+      const k = root.reporters.get(r.reporterKey) ?? 1;
+      if (k <= 1) root.reporters.delete(r.reporterKey);
+      else root.reporters.set(r.reporterKey, k - 1);
+      if (r.token !== null) {
+        const mine = this.byReporter.get(r.token);
+        if (mine !== undefined) {
+          while (mine.length > 0 && (mine[0] as number) < this.base) mine.shift();
+          if (mine.length === 0) this.byReporter.delete(r.token);
+        }
+      }
+    }
+    const dead = this.base - this.recsOffset;
+    if (dead > 1024 && dead * 2 > this.recs.length) {
+      this.recs = this.recs.slice(dead);
+      this.recsOffset = this.base;
+    }
+    const exactLimit = this.watermark - this.config.exactWindowHours * HOUR;
+    for (const [k, e] of this.exact) {
+      if (e.time >= exactLimit) break;
+      this.exact.delete(k);
+    }
+  }
+
+  /** Incremental sweep of posting lists whose reports all left the window: flat cost per report. */
+  private sweep(steps: number): void {
+    for (let i = 0; i < steps; i++) {
+      if (this.sweeper === null) this.sweeper = this.postings.entries();
+      const n = this.sweeper.next();
+      if (n.done === true) {
+        this.sweeper = null;
+        this.sweepPlaces();
+        return;
+      }
+      const [key, ring] = n.value;
+      if (newest(ring) < this.base) this.postings.delete(key);
+    }
+  }
+
+  private sweepPlaces(): void {
+    if (this.placePostings.size < 1024 || this.placePostings.size < this.liveCount / 4) return;
+    for (const [key, ring] of this.placePostings) if (newest(ring) < this.base) this.placePostings.delete(key);
+  }
+
+  private findChain(token: string, rootId: string): Chain | null {
+    const mine = this.byReporter.get(token);
+    if (mine === undefined) return null;
+    for (const s of mine) {
+      const c = this.rec(s);
+      if (c?.chain?.rootId === rootId) return c.chain;
+      if (c !== undefined && c.id === rootId) {
+        if (c.chain === null) c.chain = { rootId, count: 0 };
+        return c.chain;
+      }
+    }
+    return null;
+  }
+
+  private adoptCluster(id: string, input: ClusterInput, block: string): ClusterState {
+    const known = this.restoring?.get(id);
+    if (known !== undefined) return find(known);
+    const primaryId = id.startsWith('cl_') ? id.slice(3) : input.ticketId;
+    const primaryTime =
+      primaryId === input.ticketId ? input.timeMs : ULID_PATTERN.test(primaryId) ? ulidTime(primaryId) : input.timeMs;
+    const c = newCluster(primaryId, primaryTime, block);
+    c.id = id;
+    this.restoring?.set(id, c);
+    return c;
+  }
+
+  private join(c: ClusterState, t: number, reporterKey: string): void {
+    c.live++;
+    c.reporters.set(reporterKey, (c.reporters.get(reporterKey) ?? 0) + 1);
+    c.recent.push({ t, r: reporterKey });
+    c.recentCounts.set(reporterKey, (c.recentCounts.get(reporterKey) ?? 0) + 1);
+  }
+
+  /** Absorb `from` into `into`: counts and hot history move; `from` points to `into` from now on. */
+  private merge(into: ClusterState, from: ClusterState): void {
+    const a = find(into);
+    const b = find(from);
+    if (a === b) return;
+    b.mergedInto = a;
+    a.live += b.live;
+    for (const [k, v] of b.reporters) a.reporters.set(k, (a.reporters.get(k) ?? 0) + v);
+    if (b.recent.length > 0) {
+      a.recent = a.recent.concat(b.recent).sort((x, y) => x.t - y.t);
+      for (const [k, v] of b.recentCounts) a.recentCounts.set(k, (a.recentCounts.get(k) ?? 0) + v);
+    }
+    if (b.lastHotAt !== null && (a.lastHotAt === null || b.lastHotAt > a.lastHotAt)) a.lastHotAt = b.lastHotAt;
+  }
+
+  /** Distinct reporters of the cluster within the hot window ending at `t`. */
+  private recentReporters(c: ClusterState, t: number): number {
+    const limit = t - this.config.hotWindowHours * HOUR;
+    let drop = 0;
+    while (drop < c.recent.length && (c.recent[drop] as { t: number }).t < limit) {
+      const e = c.recent[drop] as { t: number; r: string };
+      const k = (c.recentCounts.get(e.r) ?? 1) - 1;
+      if (k <= 0) c.recentCounts.delete(e.r);
+      else c.recentCounts.set(e.r, k);
+      drop++;
+    }
+    if (drop > 0) c.recent.splice(0, drop);
+    return c.recentCounts.size;
+  }
+
+  private event(
+    type: ClusterEvent['type'],
+    input: ClusterInput,
+    c: ClusterState,
+    link: ClusterEvent['link'],
+    absorbed: ClusterState[],
+  ): ClusterEvent {
+    return {
+      schemaVersion: 'cluster-event/v1',
+      id: deterministicUlid(input.timeMs, `${input.ticketId}:${type}:${c.id}`),
+      type,
+      at: new Date(input.timeMs).toISOString(),
+      clusterId: c.id,
+      primaryTicketId: c.primaryId,
+      ticketId: input.ticketId,
+      size: c.live,
+      reporterCount: c.reporters.size,
+      mergedFrom: absorbed.slice(0, 64).map((x) => x.id),
+      link,
+      block: c.block.slice(0, 128),
+    };
+  }
+}
+
+function newCluster(primaryId: string, primaryTime: number, block: string): ClusterState {
+  return {
+    id: `cl_${primaryId}`.slice(0, 64),
+    primaryId,
+    primaryTime,
+    mergedInto: null,
+    block,
+    live: 0,
+    reporters: new Map(),
+    recent: [],
+    recentCounts: new Map(),
+    lastHotAt: null,
+  };
+}
+
+function find(c: ClusterState): ClusterState {
+  let r = c;
+  while (r.mergedInto !== null) r = r.mergedInto;
+  let x = c;
+  while (x.mergedInto !== null && x.mergedInto !== r) {
+    const next: ClusterState = x.mergedInto;
+    x.mergedInto = r;
+    x = next;
+  }
+  return r;
+}
+
+/** Earliest primary first (time, then id): the survivor of a merge keeps the earliest primary. */
+function comparePrimary(a: ClusterState, b: ClusterState): number {
+  if (a.primaryTime !== b.primaryTime) return a.primaryTime - b.primaryTime;
+  return a.primaryId < b.primaryId ? -1 : a.primaryId > b.primaryId ? 1 : 0;
+}
+
+/** IDF-weighted cosine of two sorted bigram sets; intersection weights from the query (current IDF). */
+function cosine(qa: Uint32Array, qw: Float64Array, qn: number, cb: Uint32Array, cn: number): number {
+  if (qn === 0 || cn === 0) return 0;
+  let i = 0;
+  let j = 0;
+  let dot = 0;
+  while (i < qa.length && j < cb.length) {
+    const x = qa[i] as number;
+    const y = cb[j] as number;
+    if (x === y) {
+      const w = qw[i] as number;
+      dot += w * w;
+      i++;
+      j++;
+    } else if (x < y) i++;
+    else j++;
+  }
+  return Math.min(1, dot / (qn * cn));
+}
+
+function forUnion(a: Uint32Array, b: Uint32Array, f: (c: number) => void): void {
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    const x = i < a.length ? (a[i] as number) : Number.POSITIVE_INFINITY;
+    const y = j < b.length ? (b[j] as number) : Number.POSITIVE_INFINITY;
+    if (x === y) {
+      f(x);
+      i++;
+      j++;
+    } else if (x < y) {
+      f(x);
+      i++;
+    } else {
+      f(y);
+      j++;
+    }
+  }
+}
+
+function ringPush(ring: Int32Array, seq: number): void {
+  const cap = ring.length - 1;
+  const n = ring[0] as number;
+  ring[1 + (n % cap)] = seq;
+  ring[0] = n + 1;
+}
+
+function newest(ring: Int32Array): number {
+  const cap = ring.length - 1;
+  const n = ring[0] as number;
+  return n === 0 ? -1 : (ring[1 + ((n - 1) % cap)] as number);
+}
+
+/** A fixed 32-bit integer mix (the sampling order of body bigrams). */
+function mix(x: number): number {
+  let h = Math.imul(x ^ (x >>> 16), 0x7feb352d);
+  h = Math.imul(h ^ (h >>> 15), 0x846ca68b);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** Great-circle distance in metres. */
+export function haversine(a: { lon: number; lat: number }, b: { lon: number; lat: number }): number {
+  const rad = Math.PI / 180;
+  const dLat = (b.lat - a.lat) * rad;
+  const dLon = (b.lon - a.lon) * rad;
+  const s = Math.sin(dLat / 2) ** 2 + Math.cos(a.lat * rad) * Math.cos(b.lat * rad) * Math.sin(dLon / 2) ** 2;
+  return 2 * 6_371_000 * Math.asin(Math.min(1, Math.sqrt(s)));
+}
+
+function r3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}

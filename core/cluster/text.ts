@@ -1,0 +1,183 @@
+/**
+ * Text features for clustering Chinese resident reports: normalisation that strips operator
+ * boilerplate and masked numbers, character-bigram shingles, and place-entity extraction.
+ * Everything here is pure and deterministic.
+ */
+
+/**
+ * Operator boilerplate and courtesy phrases that say nothing about the issue. Two reports about
+ * the same pothole taken by two operators share these phrases, and two reports about different
+ * issues taken by one operator share them too, so they are removed before comparing texts.
+ */
+const BOILERPLATE: RegExp[] = [
+  /(?:市民|群众|居民|网友|来电人|来电市民|诉求人|反映人|据群众|据市民|来电|来信)(?:来电|来信|留言|致电)?(?:反映|反应|称|表示|诉求|咨询|求助|投诉|举报)[:：，,]?/g,
+  /(?:反映|诉求|问题|内容)[:：]/g,
+  /(?:请|望|希望|恳请|烦请|麻烦)?(?:相关|有关|职能)部门(?:尽快|及时|抓紧|予以|进行|帮忙)*(?:核实|调查|查处|处理|解决|处置|跟进|协调|落实)*(?:为盼|为谢)?/g,
+  /(?:请|望|希望|恳请)(?:尽快|及时|予以)(?:核实|处理|解决|处置)(?:一下)?/g,
+  /尊敬的[\u4e00-\u9fa5]{0,6}?(?:领导|书记|市长|区长|县长|局长|主任|同志|工作人员)(?:们)?/g,
+  /(?:领导|书记|市长|各位)?(?:您好|你好)|(?:领导|书记|市长|各位)好/g,
+  /(?:谢谢|感谢|多谢)(?:您|你|领导|政府)?(?:的)?(?:关注|支持|帮助|回复)?/g,
+  /感谢您?在百忙之中[\u4e00-\u9fa5]{0,12}/g,
+  /此致敬礼|此致|敬礼/g,
+  /(?:联系|来电|手机)(?:号码|电话|方式)[:：]?|电话[:：]/g,
+  /工单(?:编号|号)?[:：]/g,
+];
+
+/** Masked or placeholder numbers (138****5678, ***, 0000-0000000, xxx): never evidence of sameness. */
+const MASKED = /[0-9a-z]*[*＊×]{2,}[0-9a-z]*|x{3,}|\b0{3,}[-0]*\b|0000[-0]+/g;
+
+/** Unicode compatibility-fold, lowercase, and keep only CJK, latin letters and digits. */
+function fold(s: string): string {
+  return s.normalize('NFKC').toLowerCase();
+}
+
+/**
+ * Normalised text for comparison: boilerplate, greetings and masked numbers removed, then only CJK
+ * ideographs, latin letters and digits kept (punctuation and whitespace dropped).
+ */
+export function normalizeText(raw: string): string {
+  let s = fold(raw);
+  s = s.replace(MASKED, ' ');
+  for (const re of BOILERPLATE) s = s.replace(re, ' ');
+  return s.replace(/[^\u4e00-\u9fff0-9a-z]+/g, '');
+}
+
+/**
+ * Sorted distinct character-bigram codes of `s` (first `maxChars` characters). A bigram of two BMP
+ * code units is encoded exactly as `c1 * 65536 + c2`: no hashing, no collisions.
+ */
+export function bigramCodes(s: string, maxChars = Number.POSITIVE_INFINITY): Uint32Array {
+  const n = Math.min(s.length, maxChars);
+  if (n < 2) {
+    if (n === 1) return Uint32Array.of(s.charCodeAt(0));
+    return new Uint32Array(0);
+  }
+  const codes = new Uint32Array(n - 1);
+  for (let i = 0; i + 1 < n; i++) codes[i] = s.charCodeAt(i) * 65536 + s.charCodeAt(i + 1);
+  codes.sort();
+  let w = 0;
+  for (let i = 0; i < codes.length; i++) {
+    const c = codes[i] as number;
+    if (w === 0 || codes[w - 1] !== c) codes[w++] = c;
+  }
+  return codes.slice(0, w);
+}
+
+/** A place named in a report: `name` is the full mention (e.g. 丽发新城), `fine` false for roads and streets. */
+export interface PlaceEntity {
+  name: string;
+  fine: boolean;
+}
+
+/** Suffixes of specific places (an estate, a building, a school, a company…). */
+const FINE_SUFFIXES = [
+  '小区', '花园', '家园', '新城', '新村', '公寓', '大厦', '广场', '商城', '市场', '学校', '中学', '小学', '大学', '学院',
+  '幼儿园', '医院', '公司', '集团', '酒店', '宾馆', '饭店', '工地', '项目', '楼盘', '菜场', '公园', '苑', '园', '府', '湾',
+  '庭', '郡', '城', '村', '厂', '院',
+];
+/** Suffixes of coarse places (roads, streets, towns): shared by many unrelated issues. */
+const COARSE_SUFFIXES = ['大道', '大街', '街道', '社区', '路', '街', '镇', '乡'];
+
+/** Characters that end a place-name prefix when reading backwards from its suffix. */
+const STOP_CHARS = new Set(
+  Array.from(
+    '的了在是和与及对向把被从于到给我你他她它们这那个有无不也都就还很将让请问要说区县市省号栋楼层单元室近旁边上里内外前后' +
+      '一二三四五六七八九十第期座幢户门口处段侧附间中与及或并且而但因为所以如果虽然关于投诉举报反映咨询建议求助希望恳请' +
+      '严重影响噪音扰民违建违规非法建设修建拆迁施工整治管理问题情况现象事件什么怎么为何何时能否是否可否',
+  ),
+);
+
+const SUFFIX_RE = new RegExp(`(${[...FINE_SUFFIXES, ...COARSE_SUFFIXES].sort((a, b) => b.length - a.length).join('|')})`, 'g');
+const COARSE = new Set(COARSE_SUFFIXES);
+
+/**
+ * Place entities (小区/花园/苑/路/街/大道/大厦/学校/公司/村/镇… names) in normalised text. The name
+ * is the suffix plus up to 5 preceding characters, cut at function words and administrative
+ * markers (区, 县, 市…), so "投诉a2区丽发新城附近" yields 丽发新城.
+ */
+export function extractPlaces(norm: string, max = 8): PlaceEntity[] {
+  const out: PlaceEntity[] = [];
+  const seen = new Set<string>();
+  SUFFIX_RE.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = SUFFIX_RE.exec(norm)) !== null && out.length < max) {
+    const suffix = m[1] as string;
+    let start = m.index;
+    while (start > 0 && m.index - start < 5) {
+      const ch = norm[start - 1] as string;
+      if (STOP_CHARS.has(ch)) break;
+      start--;
+    }
+    const prefixLen = m.index - start;
+    if (prefixLen < 2) continue;
+    const name = norm.slice(start, m.index + suffix.length);
+    if (seen.has(name)) continue;
+    seen.add(name);
+    out.push({ name, fine: !COARSE.has(suffix) });
+  }
+  return out;
+}
+
+/** Dice coefficient of the character bigrams of two short strings (place names). */
+export function diceBigrams(a: string, b: string): number {
+  if (a === b) return 1;
+  if (a.length < 2 || b.length < 2) return 0;
+  const ga = new Map<string, number>();
+  for (let i = 0; i + 1 < a.length; i++) {
+    const g = a.slice(i, i + 2);
+    ga.set(g, (ga.get(g) ?? 0) + 1);
+  }
+  let hit = 0;
+  for (let i = 0; i + 1 < b.length; i++) {
+    const g = b.slice(i, i + 2);
+    const c = ga.get(g) ?? 0;
+    if (c > 0) {
+      hit++;
+      ga.set(g, c - 1);
+    }
+  }
+  return (2 * hit) / (a.length - 1 + (b.length - 1));
+}
+
+/**
+ * Place agreement of two reports in [0, 1], or null when either names no place. A shared specific
+ * place (estate, building, company) scores up to 1; a shared road or street scores up to 0.5,
+ * because many unrelated issues share a road.
+ */
+export function placeScore(a: readonly PlaceEntity[], b: readonly PlaceEntity[]): number | null {
+  if (a.length === 0 || b.length === 0) return null;
+  let best = 0;
+  for (const x of a) {
+    for (const y of b) {
+      const d = diceBigrams(x.name, y.name);
+      if (d < 0.5) continue;
+      const s = x.fine && y.fine ? d : 0.5 * d;
+      if (s > best) best = s;
+    }
+  }
+  return best;
+}
+
+/** 32-bit FNV-1a hash of a string (block keys, exact-text keys). */
+export function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/** 53-bit hash of a string: two FNV-1a variants combined, for exact-text identity. */
+export function hash53(s: string): number {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < s.length; i++) {
+    const ch = s.charCodeAt(i);
+    h1 = Math.imul(h1 ^ ch, 2654435761);
+    h2 = Math.imul(h2 ^ ch, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
+}

@@ -1,0 +1,104 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { CONNECTORS } from '../../connectors';
+import { ConfigError } from '../errors';
+import { configAjv, formatAjvErrors, loadSchema } from '../schema/ajv';
+
+export interface ConnectorInstanceConfig {
+  id: string;
+  type: string;
+  enabled: boolean;
+  config: Record<string, unknown>;
+}
+
+export interface HubConfig {
+  server: { host: string; port: number };
+  output: {
+    type: 'embedded' | 'kafka';
+    embedded: { dir: string };
+    kafka: { brokers: string[]; clientId: string; partitions: number; replicationFactor: number; writeTimeoutMs: number; connectionTimeoutMs: number; rawRetentionMs: number };
+  };
+  pii: { tokenSecret: string };
+  dedup: { windowHours: number };
+  simulator: { enabled: boolean; intervalMs: number; connectorId: string | null };
+  connectors: ConnectorInstanceConfig[];
+  catalog: Record<string, unknown>;
+  clustering: Record<string, unknown>;
+}
+
+const validateHub = configAjv.compile(loadSchema('hub-config.v1.schema.json'));
+
+/** Applies environment overrides (documented in the config schema) to a parsed document. */
+export function applyEnv(doc: Record<string, unknown>, env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const d = structuredClone(doc);
+  const obj = (k: string): Record<string, unknown> => {
+    if (typeof d[k] !== 'object' || d[k] === null) d[k] = {};
+    return d[k] as Record<string, unknown>;
+  };
+  if (env.KAFKA_BROKERS) {
+    const out = obj('output');
+    out.type = 'kafka';
+    out.kafka = { ...((out.kafka as object) ?? {}), brokers: env.KAFKA_BROKERS.split(',').map((s) => s.trim()).filter(Boolean) };
+  }
+  if (env.PORT) {
+    const port = Number(env.PORT);
+    if (!Number.isInteger(port)) throw new ConfigError(`PORT must be an integer (got "${env.PORT}")`, { dataPath: '/server/port' });
+    obj('server').port = port;
+  }
+  if (env.HUB_TOKEN_SECRET) obj('pii').tokenSecret = env.HUB_TOKEN_SECRET;
+  return d;
+}
+
+/**
+ * Validates a hub config document: the hub schema first, then each connector's config against its
+ * type's schema. Errors name the data path: `/connectors/0/config/toleranceSeconds must be >= 1`.
+ */
+export function validateConfig(doc: unknown): HubConfig {
+  const d = (doc ?? {}) as Record<string, unknown>;
+  if (typeof d !== 'object' || Array.isArray(d)) throw new ConfigError('config must be a mapping', { dataPath: '/' });
+  if (!validateHub(d)) throw new ConfigError(`invalid config: ${formatAjvErrors(validateHub.errors)}`, { dataPath: validateHub.errors?.[0]?.instancePath ?? '/' });
+  const cfg = d as unknown as HubConfig;
+  const seen = new Set<string>();
+  const errors: string[] = [];
+  cfg.connectors.forEach((c, i) => {
+    if (seen.has(c.id)) errors.push(`/connectors/${i}/id "${c.id}" is used twice`);
+    seen.add(c.id);
+    const spec = CONNECTORS[c.type];
+    if (!spec) {
+      errors.push(`/connectors/${i}/type "${c.type}" is not a known connector type (known: ${Object.keys(CONNECTORS).join(', ')})`);
+      return;
+    }
+    const v = configAjv.compile(spec.configSchema);
+    if (!v(c.config)) errors.push(formatAjvErrors(v.errors, `/connectors/${i}/config`));
+  });
+  if (errors.length) throw new ConfigError(`invalid config: ${errors.join('; ')}`, { dataPath: errors[0]?.split(' ')[0] ?? null });
+  return cfg;
+}
+
+export function loadConfigFile(file: string | undefined, env: NodeJS.ProcessEnv = process.env): HubConfig {
+  let doc: Record<string, unknown> = {};
+  if (file) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new ConfigError(`cannot read config file ${file}: ${(e as Error).message}`);
+    }
+    try {
+      doc = (parseYaml(text, { maxAliasCount: 100 }) ?? {}) as Record<string, unknown>;
+    } catch (e) {
+      throw new ConfigError(`${file} is not valid YAML: ${(e as Error).message}`);
+    }
+  } else {
+    doc = defaultConfig();
+  }
+  return validateConfig(applyEnv(doc, env));
+}
+
+/** Used when no config file is given: embedded log, the resident-app connector, the simulator. */
+export function defaultConfig(): Record<string, unknown> {
+  return {
+    simulator: { enabled: true },
+    connectors: [{ id: 'resident-app', type: 'resident-app', config: { secrets: ['whsec_aW50YWtlLWh1Yi1kZW1vLXNlY3JldC1rZXk='] } }],
+  };
+}

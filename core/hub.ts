@@ -1,0 +1,193 @@
+import type { FastifyInstance } from 'fastify';
+import { Registry } from 'prom-client';
+import { CONNECTORS } from '../connectors';
+import { systemClock, type Clock } from './clock';
+import type { HubConfig } from './config/config';
+import { IntakeError } from './errors';
+import { createLogger, type Logger } from './logger';
+import { HubMetrics } from './metrics';
+import { EmbeddedLog } from './outputs/embedded';
+import { KafkaOutput } from './outputs/kafka';
+import type { Output } from './outputs/output';
+import { OutputCheckpoints } from './outputs/checkpoints';
+import { TOPICS } from './outputs/topics';
+import { DedupIndex } from './pipeline/dedup-index';
+import { Pipeline, type Source } from './pipeline/pipeline';
+import type { Stage } from './pipeline/stage';
+import type { CanonicalTicket } from './schema/types';
+import type { CheckpointStore, Connector, ConnectorContext } from './sdk/connector';
+import { createServer, installOpsRoutes } from './server/http';
+
+export interface HubOptions {
+  clock?: Clock;
+  logger?: Logger;
+  registry?: Registry;
+  /** Stages after exact dedup (cluster, classify, route); defaults to the shipped ones. */
+  stages?: Stage[];
+  output?: Output;
+}
+
+interface Instance {
+  source: Source;
+  connector: Connector;
+  enabled: boolean;
+}
+
+/**
+ * One hub process: output, pipeline, HTTP server and connector instances, wired from a validated
+ * config. `start` rebuilds state from the output before the hub reports ready.
+ */
+export class Hub {
+  readonly app: FastifyInstance;
+  readonly metrics: HubMetrics;
+  readonly output: Output;
+  readonly pipeline: Pipeline;
+  readonly dedup: DedupIndex;
+  private readonly checkpoints: OutputCheckpoints;
+  private readonly instances = new Map<string, Instance>();
+  private readonly logger: Logger;
+  private readonly clock: Clock;
+  private started = false;
+  private rebuilding = false;
+  private evictTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    readonly config: HubConfig,
+    opts: HubOptions = {},
+  ) {
+    this.clock = opts.clock ?? systemClock;
+    this.logger = opts.logger ?? createLogger();
+    this.metrics = new HubMetrics(opts.registry ?? new Registry(), { defaultMetrics: !opts.registry });
+    this.output =
+      opts.output ??
+      (config.output.type === 'kafka'
+        ? new KafkaOutput(config.output.kafka, this.logger.child({ component: 'kafka' }), this.metrics)
+        : new EmbeddedLog(config.output.embedded.dir, this.metrics, () => this.clock.now()));
+    this.checkpoints = new OutputCheckpoints(this.output);
+    this.dedup = new DedupIndex(config.dedup.windowHours * 3600 * 1000);
+    this.pipeline = new Pipeline({
+      output: this.output,
+      metrics: this.metrics,
+      clock: this.clock,
+      logger: this.logger,
+      tokenSecret: config.pii.tokenSecret,
+      dedup: this.dedup,
+      stages: opts.stages ?? [],
+    });
+    this.app = createServer();
+    installOpsRoutes(this.app, {
+      live: () => true,
+      ready: () => this.readiness(),
+      registry: this.metrics.registry,
+    });
+    this.installAdminRoutes();
+    for (const c of config.connectors) this.addConnector(c.id, c.type, c.config, c.enabled);
+  }
+
+  private addConnector(id: string, type: string, config: Record<string, unknown>, enabled: boolean): void {
+    const spec = CONNECTORS[type];
+    if (!spec) throw new IntakeError('INTAKE_ERR_CONFIG', `unknown connector type ${type}`, false);
+    const source: Source = { connectorId: id, channel: spec.channel, spec, config };
+    const checkpoints: CheckpointStore = this.checkpoints.forConnector(id);
+    const ctx: ConnectorContext = {
+      id,
+      channel: spec.channel,
+      logger: this.logger.child({ connector: id }),
+      metrics: this.metrics,
+      clock: this.clock,
+      http: this.app,
+      checkpoints,
+      submit: (raw) => this.pipeline.submit(source, raw),
+      reject: (raw, error, stage) => this.pipeline.reject(source, raw, error, stage),
+    };
+    const connector = spec.create(config as never, ctx);
+    this.instances.set(id, { source, connector, enabled });
+  }
+
+  connectors(): Connector[] {
+    return [...this.instances.values()].map((i) => i.connector);
+  }
+
+  connector(id: string): Connector | undefined {
+    return this.instances.get(id)?.connector;
+  }
+
+  readiness(): { ready: boolean; checks: Record<string, boolean> } {
+    const checks: Record<string, boolean> = { output: this.output.ready(), stateRebuilt: this.started && !this.rebuilding };
+    for (const [id, i] of this.instances) if (i.enabled) checks[`connector:${id}`] = ['running', 'degraded'].includes(i.connector.health().state);
+    return { ready: Object.values(checks).every(Boolean), checks };
+  }
+
+  /** Starts the output, rebuilds the dedup index from the tickets topic, starts connectors. */
+  async start(): Promise<void> {
+    if (this.started) return;
+    await this.output.start();
+    this.rebuilding = true;
+    this.started = true;
+    try {
+      const since = this.clock.now() - this.config.dedup.windowHours * 3600 * 1000;
+      const n = await this.output.scan(TOPICS.tickets, since, (r) => {
+        try {
+          const t = JSON.parse(r.value) as CanonicalTicket;
+          this.dedup.remember(t.dedup.key, t.id, Date.parse(t.source.receivedAt));
+        } catch {
+          this.logger.warn('unreadable ticket record during rebuild', { partition: r.partition, offset: r.offset });
+        }
+      });
+      if (n > 0) this.logger.info('dedup index rebuilt', { tickets: n, keys: this.dedup.size });
+      await this.checkpoints.load();
+    } finally {
+      this.rebuilding = false;
+    }
+    for (const [id, i] of this.instances) {
+      if (!i.enabled) continue;
+      await i.connector.start();
+      this.metrics.connectorUp.set({ connector: id, channel: i.source.channel }, 1);
+    }
+    this.evictTimer = setInterval(() => this.dedup.evict(this.clock.now()), 60_000);
+    this.evictTimer.unref();
+  }
+
+  async listen(): Promise<string> {
+    return this.app.listen({ host: this.config.server.host, port: this.config.server.port });
+  }
+
+  async stop(): Promise<void> {
+    if (this.evictTimer) clearInterval(this.evictTimer);
+    for (const [id, i] of this.instances) {
+      await i.connector.stop();
+      this.metrics.connectorUp.set({ connector: id, channel: i.source.channel }, 0);
+    }
+    await this.app.close();
+    await this.output.stop();
+    this.started = false;
+  }
+
+  private installAdminRoutes(): void {
+    this.app.get('/api/connectors', async () => ({ connectors: this.connectors().map((c) => c.health()) }));
+    this.app.get<{ Params: { id: string } }>('/api/connectors/:id', async (req, reply) => {
+      const c = this.connector(req.params.id);
+      if (!c) return reply.code(404).send({ error: { code: 'INTAKE_ERR_NOT_FOUND', message: `no connector ${req.params.id}`, retriable: false } });
+      return c.health();
+    });
+    this.app.post<{ Params: { id: string; action: string } }>('/api/connectors/:id/:action', async (req, reply) => {
+      const c = this.connector(req.params.id);
+      if (!c) return reply.code(404).send({ error: { code: 'INTAKE_ERR_NOT_FOUND', message: `no connector ${req.params.id}`, retriable: false } });
+      switch (req.params.action) {
+        case 'pause':
+          await c.pause();
+          break;
+        case 'resume':
+          await c.resume();
+          break;
+        case 'restart':
+          await c.stop();
+          await c.start();
+          break;
+        default:
+          return reply.code(404).send({ error: { code: 'INTAKE_ERR_NOT_FOUND', message: `unknown action ${req.params.action} (pause, resume, restart)`, retriable: false } });
+      }
+      return c.health();
+    });
+  }
+}

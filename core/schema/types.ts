@@ -1,0 +1,1 @@
+export type { CanonicalTicket, RawEnvelope, DeadLetter, ClusterEvent, Channel, Crs, CodeName } from './types.generated';
