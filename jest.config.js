@@ -1,6 +1,6 @@
 /** Two projects: fast unit tests next to the code (*.test.ts) and integration tests against the
  * real Kafka broker and NATS server (*.itest.ts), which `npm run test:all` starts first. */
-const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }];
+const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json' }];
 const common = {
   testEnvironment: 'node',
   transform: { '^.+\\.ts$': tsJest },
@@ -10,6 +10,6 @@ const common = {
 module.exports = {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/**/*.test.ts'] },
-    { ...common, displayName: 'integration', testMatch: ['<rootDir>/**/*.itest.ts'], testTimeout: 180000 },
+    { ...common, displayName: 'integration', testMatch: ['<rootDir>/**/*.itest.ts'], setupFilesAfterEnv: ['<rootDir>/.ci/jest.integration.setup.js'] },
   ],
 };

@@ -34,7 +34,7 @@ export const residentAppSpec: ConnectorSpec<ResidentAppConfig> = {
         examples: [['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw']],
       },
       toleranceSeconds: { type: 'integer', minimum: 1, maximum: 3600, default: 300, description: 'Accepted clock skew of webhook-timestamp, both ways.' },
-      maxBodyBytes: { type: 'integer', minimum: 1024, maximum: 10485760, default: 262144, description: 'Largest accepted body; larger ones get 413 and are dead-lettered (first 64 KiB kept).' },
+      maxBodyBytes: { type: 'integer', minimum: 1024, maximum: 10485760, default: 262144, description: 'Largest accepted body; larger ones get 413 and are dead-lettered with their first maxBodyBytes bytes.' },
     },
   },
   normalize: (raw) => normalizeResidentApp(raw),

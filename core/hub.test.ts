@@ -1,0 +1,164 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import { FakeClock } from './clock';
+import { validateConfig } from './config/config';
+import { Hub } from './hub';
+import { silentLogger } from './logger';
+import { TOPICS } from './outputs/topics';
+import type { CanonicalTicket, DeadLetter } from './schema/types';
+import { validateDeadLetter, validateTicket } from './schema/validators';
+import { residentReport, signedHeaders, TEST_SECRET } from './testing/signed';
+
+function makeHub(dir: string, clock = new FakeClock(Date.now())): Hub {
+  const config = validateConfig({
+    output: { type: 'embedded', embedded: { dir } },
+    connectors: [{ id: 'app', type: 'resident-app', config: { secrets: [TEST_SECRET], maxBodyBytes: 4096 } }],
+  });
+  return new Hub(config, { clock, logger: silentLogger, registry: new Registry() });
+}
+
+async function records<T>(hub: Hub, topic: string): Promise<T[]> {
+  const out: T[] = [];
+  await hub.output.scan(topic, 0, (r) => out.push(JSON.parse(r.value) as T));
+  return out;
+}
+
+describe('resident-app webhook → pipeline → embedded log', () => {
+  let dir: string;
+  let hub: Hub;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'hub-'));
+    hub = makeHub(dir);
+    await hub.start();
+  });
+  afterEach(async () => {
+    await hub.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const post = (body: Buffer, headers: Record<string, string>) => hub.app.inject({ method: 'POST', url: '/intake/app', payload: body, headers });
+
+  it('accepts a signed report with 202 and writes one schema-valid, masked ticket', async () => {
+    const body = Buffer.from(JSON.stringify(residentReport(1)));
+    const res = await post(body, signedHeaders(body));
+    expect(res.statusCode).toBe(202);
+    const { ticketId, duplicate } = res.json() as { ticketId: string; duplicate: boolean };
+    expect(duplicate).toBe(false);
+    const tickets = await records<CanonicalTicket>(hub, TOPICS.tickets);
+    expect(tickets).toHaveLength(1);
+    const t = tickets[0] as CanonicalTicket;
+    expect(validateTicket(t)).toBe(true);
+    expect(t.id).toBe(ticketId);
+    expect(t.reporter.phoneMasked).toBe('138****0001');
+    expect(t.reporter.nameMasked).toBe('张*');
+    expect(t.text).not.toContain('13812345678');
+    expect(JSON.stringify(t)).not.toContain('13810000001');
+    expect(t.location.point?.sourceCrs).toBe('GCJ-02');
+    expect(t.classification.method).toBe('none');
+    expect(t.routing.status).toBe('unrouted');
+    const raws = await records<{ sha256: string }>(hub, TOPICS.raw);
+    expect(raws).toHaveLength(1);
+    expect(raws[0]?.sha256).toBe(t.source.rawRef.sha256);
+  });
+
+  it('answers a redelivery with 200 and the same ticket id, without a second ticket', async () => {
+    const body = Buffer.from(JSON.stringify(residentReport(2)));
+    const a = await post(body, signedHeaders(body));
+    const b = await post(body, signedHeaders(body));
+    expect(a.statusCode).toBe(202);
+    expect(b.statusCode).toBe(200);
+    expect(b.json()).toEqual({ ticketId: (a.json() as { ticketId: string }).ticketId, duplicate: true });
+    expect(await records(hub, TOPICS.tickets)).toHaveLength(1);
+  });
+
+  it('makes one ticket from concurrent deliveries of the same report', async () => {
+    const body = Buffer.from(JSON.stringify(residentReport(3)));
+    const res = await Promise.all(Array.from({ length: 10 }, () => post(body, signedHeaders(body))));
+    expect(res.filter((r) => r.statusCode === 202)).toHaveLength(1);
+    expect(res.filter((r) => r.statusCode === 200)).toHaveLength(9);
+    expect(await records(hub, TOPICS.tickets)).toHaveLength(1);
+  });
+
+  it.each([
+    ['malformed JSON', Buffer.from('{"reportId": '), undefined, 400, 'INTAKE_ERR_PAYLOAD_INVALID'],
+    ['a missing field', Buffer.from(JSON.stringify({ ...residentReport(4), text: undefined })), undefined, 400, 'INTAKE_ERR_PAYLOAD_INVALID'],
+    ['invalid UTF-8', Buffer.concat([Buffer.from('{"text":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]), undefined, 400, 'INTAKE_ERR_BAD_ENCODING'],
+    ['an oversized body', Buffer.from(JSON.stringify(residentReport(5, { text: '很'.repeat(5000) }))), undefined, 413, 'INTAKE_ERR_PAYLOAD_TOO_LARGE'],
+    ['a wrong media type', Buffer.from('text=hello'), { contentType: 'application/x-www-form-urlencoded' }, 415, 'INTAKE_ERR_UNSUPPORTED_MEDIA_TYPE'],
+    ['a bad signature', Buffer.from(JSON.stringify(residentReport(6))), { secret: 'whsec_' + Buffer.from('another-secret-of-enough-length').toString('base64') }, 401, 'INTAKE_ERR_SIGNATURE'],
+    ['a stale timestamp', Buffer.from(JSON.stringify(residentReport(7))), { timestampSec: Math.floor(Date.now() / 1000) - 301 }, 401, 'INTAKE_ERR_STALE'],
+    ['a timestamp from the future', Buffer.from(JSON.stringify(residentReport(8))), { timestampSec: Math.floor(Date.now() / 1000) + 400 }, 401, 'INTAKE_ERR_STALE'],
+  ])('rejects %s with the right status and a dead-letter record', async (_name, body, opts, status, code) => {
+    const res = await post(body, signedHeaders(body, opts ?? {}));
+    expect(res.statusCode).toBe(status);
+    const err = (res.json() as { error: { code: string; message: string; deadLetterId: string } }).error;
+    expect(err.code).toBe(code);
+    expect(err.message.length).toBeGreaterThan(5);
+    const dl = await records<DeadLetter>(hub, TOPICS.dlq);
+    expect(dl).toHaveLength(1);
+    const d = dl[0] as DeadLetter;
+    expect(validateDeadLetter(d)).toBe(true);
+    expect(d.id).toBe(err.deadLetterId);
+    expect(d.error.code).toBe(code);
+    expect(d.error.httpStatus).toBe(status);
+    const kept = Buffer.from(d.raw.body, 'base64');
+    expect(kept.equals(body.subarray(0, kept.length))).toBe(true);
+    expect(kept.length).toBe(Math.min(body.length, 4096)); // an oversized body keeps its first maxBodyBytes
+    expect(await records(hub, TOPICS.tickets)).toHaveLength(0);
+  });
+
+  it('names the data path of an invalid field', async () => {
+    const body = Buffer.from(JSON.stringify(residentReport(9, { location: { lng: 500, lat: 31 } })));
+    const res = await post(body, signedHeaders(body));
+    expect(res.statusCode).toBe(400);
+    const err = (res.json() as { error: { dataPath: string } }).error;
+    expect(err.dataPath).toBe('/location/lng');
+  });
+
+  it('rejects missing signature headers with 401', async () => {
+    const body = Buffer.from(JSON.stringify(residentReport(10)));
+    const res = await post(body, { 'content-type': 'application/json' });
+    expect(res.statusCode).toBe(401);
+    expect((res.json() as { error: { message: string } }).error.message).toContain('webhook-signature');
+  });
+
+  it('refuses with 503 while the connector is paused and accepts again after resume', async () => {
+    expect((await hub.app.inject({ method: 'POST', url: '/api/connectors/app/pause' })).statusCode).toBe(200);
+    const body = Buffer.from(JSON.stringify(residentReport(11)));
+    const paused = await post(body, signedHeaders(body));
+    expect(paused.statusCode).toBe(503);
+    expect(paused.headers['retry-after']).toBe('5');
+    await hub.app.inject({ method: 'POST', url: '/api/connectors/app/resume' });
+    expect((await post(body, signedHeaders(body))).statusCode).toBe(202);
+  });
+
+  it('serves health, readiness and the required metrics', async () => {
+    const body = Buffer.from(JSON.stringify(residentReport(12)));
+    await post(body, signedHeaders(body));
+    await post(Buffer.from('{'), signedHeaders(Buffer.from('{')));
+    expect((await hub.app.inject('/healthz')).statusCode).toBe(200);
+    expect((await hub.app.inject('/readyz')).statusCode).toBe(200);
+    const m = (await hub.app.inject('/metrics')).body;
+    expect(m).toContain('intake_received_total{connector="app",channel="resident-app"} 2');
+    expect(m).toContain('intake_published_total{channel="resident-app"} 1');
+    expect(m).toContain('intake_rejected_total{connector="app",reason="INTAKE_ERR_PAYLOAD_INVALID"} 1');
+    expect(m).toMatch(/intake_stage_duration_seconds_bucket\{le="[^"]+",stage="normalize"\}/);
+    const conn = (await hub.app.inject('/api/connectors')).json() as { connectors: { counters: { accepted: number; rejected: number } }[] };
+    expect(conn.connectors[0]?.counters).toMatchObject({ accepted: 1, rejected: 1 });
+  });
+
+  it('rebuilds the dedup index from the log after a restart', async () => {
+    const body = Buffer.from(JSON.stringify(residentReport(13)));
+    const first = await post(body, signedHeaders(body));
+    await hub.stop();
+    hub = makeHub(dir);
+    await hub.start();
+    const again = await post(body, signedHeaders(body));
+    expect(again.statusCode).toBe(200);
+    expect((again.json() as { ticketId: string }).ticketId).toBe((first.json() as { ticketId: string }).ticketId);
+    expect(await records(hub, TOPICS.tickets)).toHaveLength(1);
+  });
+});
