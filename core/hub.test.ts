@@ -162,3 +162,32 @@ describe('resident-app webhook → pipeline → embedded log', () => {
     expect(await records(hub, TOPICS.tickets)).toHaveLength(1);
   });
 });
+
+describe('a failing stage', () => {
+  it('dead-letters the report with stage "pipeline" and a 500, and the connector keeps working', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hub-'));
+    const config = validateConfig({ output: { type: 'embedded', embedded: { dir } }, connectors: [{ id: 'app', type: 'resident-app', config: { secrets: [TEST_SECRET] } }] });
+    let fail = true;
+    const hub = new Hub(config, {
+      logger: silentLogger,
+      registry: new Registry(),
+      stages: [{ name: 'classify', run: (t) => { if (fail) throw new Error('model file corrupt'); return t; } }],
+    });
+    await hub.start();
+    try {
+      const body = Buffer.from(JSON.stringify(residentReport(1)));
+      const res = await hub.app.inject({ method: 'POST', url: '/intake/app', payload: body, headers: signedHeaders(body) });
+      expect(res.statusCode).toBe(500);
+      const dl = await records<DeadLetter>(hub, TOPICS.dlq);
+      expect(dl.map((d) => [d.stage, d.error.code])).toEqual([['pipeline', 'INTAKE_ERR_INTERNAL']]);
+      fail = false;
+      const again = await hub.app.inject({ method: 'POST', url: '/intake/app', payload: body, headers: signedHeaders(body) });
+      expect(again.statusCode).toBe(202);
+      const t = (await records<CanonicalTicket>(hub, TOPICS.tickets))[0];
+      expect(t?.trace.stages).toEqual(['normalize', 'enrich', 'validate', 'dedup', 'classify', 'publish']);
+    } finally {
+      await hub.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

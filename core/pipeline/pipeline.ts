@@ -114,11 +114,23 @@ export class Pipeline {
       }
       ticket.trace.stages.push('validate', 'dedup');
       const out: StageOutput = { events: [] };
-      for (const stage of this.d.stages) {
-        const started = process.hrtime.bigint();
-        ticket = await stage.run(ticket, out);
-        metrics.stageDuration.observe({ stage: stage.name }, Number(process.hrtime.bigint() - started) / 1e9);
-        ticket.trace.stages.push(stage.name);
+      try {
+        for (const stage of this.d.stages) {
+          const started = process.hrtime.bigint();
+          ticket = await stage.run(ticket, out);
+          metrics.stageDuration.observe({ stage: stage.name }, Number(process.hrtime.bigint() - started) / 1e9);
+          ticket.trace.stages.push(stage.name);
+        }
+        this.assertPublishable(ticket);
+      } catch (e) {
+        if (e instanceof SinkError) throw e;
+        // A stage failed on this report (a bug or an input it cannot handle): dead-letter it with
+        // the raw bytes so it can be replayed after a fix; the connector keeps running.
+        this.d.logger.error('pipeline stage failed', { connector: src.connectorId, err: e });
+        committed = true;
+        this.d.dedup.forget(key);
+        const err = isIntakeError(e) ? e : new IntakeError('INTAKE_ERR_INTERNAL', `pipeline failed: ${e instanceof Error ? e.message : String(e)}`, false, { httpStatus: 500, cause: e });
+        return await this.deadLetter(src, env, err, 'pipeline');
       }
       await this.publish(src, env, ticket, out);
       committed = true;
@@ -132,11 +144,6 @@ export class Pipeline {
 
   private async publish(src: Source, env: RawEnvelope, ticket: CanonicalTicket, out: StageOutput): Promise<void> {
     const started = process.hrtime.bigint();
-    ticket.trace.stages.push('publish');
-    if (!validateTicket(ticket)) {
-      // A stage produced an invalid ticket: a bug, not bad input. Never publish it.
-      throw new IntakeError('INTAKE_ERR_INTERNAL', `pipeline produced an invalid ticket: ${formatAjvErrors(validateTicket.errors, '/ticket')}`, false, { httpStatus: 500 });
-    }
     const headers = { [HEADER.channel]: src.channel, [HEADER.connector]: src.connectorId };
     const records: OutRecord[] = [
       { topic: TOPICS.raw, key: ticket.dedup.key, value: JSON.stringify(env), headers: { ...headers, [HEADER.schema]: 'raw/v1' } },
@@ -145,6 +152,14 @@ export class Pipeline {
     ];
     await this.d.output.write(records);
     this.d.metrics.stageDuration.observe({ stage: 'publish' }, Number(process.hrtime.bigint() - started) / 1e9);
+  }
+
+  private assertPublishable(ticket: CanonicalTicket): void {
+    ticket.trace.stages.push('publish');
+    if (!validateTicket(ticket)) {
+      // A stage produced an invalid ticket: a bug, not bad input. Never publish it.
+      throw new IntakeError('INTAKE_ERR_INTERNAL', `pipeline produced an invalid ticket: ${formatAjvErrors(validateTicket.errors, '/ticket')}`, false, { httpStatus: 500 });
+    }
   }
 
   /** Dead-letters a report rejected by the transport before normalisation. */
