@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Registry } from 'prom-client';
 import { CONNECTORS } from '../connectors';
+import type { CatalogStore } from './catalog/catalog';
 import { systemClock, type Clock } from './clock';
 import type { HubConfig } from './config/config';
 import { IntakeError } from './errors';
@@ -25,6 +26,8 @@ export interface HubOptions {
   /** Stages after exact dedup (cluster, classify, route); defaults to the shipped ones. */
   stages?: Stage[];
   output?: Output;
+  /** The catalog store used by the classify and route stages, for the admin API. */
+  catalog?: CatalogStore;
 }
 
 interface Instance {
@@ -80,7 +83,7 @@ export class Hub {
       ready: () => this.readiness(),
       registry: this.metrics.registry,
     });
-    this.installAdminRoutes();
+    this.installAdminRoutes(opts.catalog ?? null);
     for (const c of config.connectors) this.addConnector(c.id, c.type, c.config, c.enabled);
   }
 
@@ -163,7 +166,21 @@ export class Hub {
     this.started = false;
   }
 
-  private installAdminRoutes(): void {
+  private installAdminRoutes(catalog: CatalogStore | null): void {
+    this.app.get('/api/catalog', async (_req, reply) => {
+      if (!catalog) return reply.code(404).send({ error: { code: 'INTAKE_ERR_NOT_FOUND', message: 'no catalog configured', retriable: false } });
+      const c = catalog.current();
+      return { version: c.version, categories: c.doc.categories.length, subcategories: c.doc.categories.reduce((n, k) => n + k.subcategories.length, 0) };
+    });
+    this.app.post('/api/catalog/reload', async (_req, reply) => {
+      if (!catalog) return reply.code(404).send({ error: { code: 'INTAKE_ERR_NOT_FOUND', message: 'no catalog configured', retriable: false } });
+      try {
+        const c = catalog.reload();
+        return { version: c.version };
+      } catch (e) {
+        return reply.code(400).send({ error: { code: 'INTAKE_ERR_CONFIG', message: (e as Error).message, retriable: false } });
+      }
+    });
     this.app.get('/api/connectors', async () => ({ connectors: this.connectors().map((c) => c.health()) }));
     this.app.get<{ Params: { id: string } }>('/api/connectors/:id', async (req, reply) => {
       const c = this.connector(req.params.id);

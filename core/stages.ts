@@ -1,12 +1,30 @@
+import type { Clock } from './clock';
+import { systemClock } from './clock';
 import type { HubConfig } from './config/config';
+import { CatalogStore } from './catalog/catalog';
+import { ClassifyStage, type ClassificationConfig } from './catalog/classify';
+import { loadModel } from './catalog/model';
 import type { Stage } from './pipeline/stage';
+import { RouteStage, type RoutingConfig } from './routing/router';
+
+export interface ShippedStages {
+  stages: Stage[];
+  catalog: CatalogStore;
+}
 
 /**
- * The stages after exact dedup, in order: cluster → classify → route. Each is owned by its module
- * (core/cluster, core/catalog, core/routing); until a module is wired here, its ticket fields keep
- * their "untouched" markers (cluster.role "none", classification.method "none", routing.status
- * "unrouted") — nothing pretends to have classified or routed a ticket.
+ * The stages after exact dedup, in order: cluster → classify → route, each owned by its module
+ * (core/cluster, core/catalog, core/routing), configured from hub.yaml (`catalog.classification`,
+ * `catalog.routing`, `clustering`). The catalog store is returned too, for the admin API's
+ * hot reload.
  */
-export function defaultStages(_config: HubConfig): Stage[] {
-  return [];
+export function defaultStages(config: HubConfig, clock: Clock = systemClock): ShippedStages {
+  const cls = (config.catalog.classification ?? {}) as Partial<ClassificationConfig> & { catalogFile?: string | null; modelFile?: string | null };
+  const routing = (config.catalog.routing ?? {}) as Partial<RoutingConfig>;
+  const catalog = cls.catalogFile ? new CatalogStore(cls.catalogFile) : new CatalogStore();
+  const model = loadModel(...(cls.modelFile ? [cls.modelFile] : []));
+  return {
+    catalog,
+    stages: [new ClassifyStage(catalog, model, cls), new RouteStage(catalog, routing, clock)],
+  };
 }

@@ -49,7 +49,7 @@ const CATEGORIES: CategoryDef[] = [
   { code: 'C09', name: '规划与自然资源', l1: L1.build, department: '市自然资源和规划局', territorial: false, sla: 'complex', general: '其他规划与自然资源问题' },
   { code: 'C10', name: '水电气暖与水务', l1: L1.build, department: '市水务局', territorial: false, sla: 'utility', general: '其他水电气暖问题' },
   { code: 'C11', name: '交通运输', l1: L1.transport, department: '市交通运输局', territorial: false, sla: 'general', general: '其他交通运输问题' },
-  { code: 'C12', name: '政法与社会治安', l1: L1.build, department: '市公安局', territorial: true, sla: 'general', general: '其他社会治安问题' },
+  { code: 'C12', name: '政法与社会治安', l1: L1.build, department: '市公安局', territorial: false, sla: 'general', general: '其他社会治安问题' },
   { code: 'C13', name: '教育', l1: L1.edu, department: '市教育局', territorial: false, sla: 'general', general: '其他教育管理问题' },
   { code: 'C14', name: '文化旅游体育', l1: L1.edu, department: '市文化广电旅游局', territorial: false, sla: 'general', general: '其他文化旅游体育问题' },
   { code: 'C15', name: '劳动就业与社会保障', l1: L1.labour, department: '市人力资源和社会保障局', territorial: false, sla: 'general', general: '其他劳动和社会保障问题' },
@@ -221,6 +221,7 @@ const TIPDM_TERRITORIAL = new Set([
   '农村农业/土地承包经营',
   '城乡建设/村镇建设',
   '政法/仲裁与调解/司法调解',
+  '政法/社会治安',
 ]);
 
 // ---------------------------------------------------------------------------------------------
@@ -273,7 +274,6 @@ const TIPDM_MERGE: Record<string, string> = {
   '经济管理/安全生产/安全生产管理': 'tipdm:城乡建设/安全生产/安全生产管理',
   '经济管理/安全生产/事故处理': 'tipdm:城乡建设/安全生产/事故处理',
   '经济管理/安全生产/安全隐患': 'tipdm:城乡建设/安全生产/安全隐患',
-  '劳动和社会保障/社保基金管理/社保基金管理': 'tipdm:劳动和社会保障/社保基金管理/其他',
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -290,7 +290,7 @@ const WUHAN: Record<string, string> = {
   '038': '=tipdm:卫生计生/医政监管/医疗收费', '039': '=tipdm:卫生计生/食品药品监管/食品安全', '040': 'C17',
   '046': '=tipdm:卫生计生/食品药品监管/药品和医疗器械管理', '047': '=tipdm:卫生计生/医患纠纷/医疗事故争议', '048': '=cat:C16',
   '050': 'C16', '051': 'C16', '052': '=cat:C05', '053': '=cat:C20', '069': 'C06', '072': '=tipdm:商贸旅游/质监检验检疫/特种设备管理',
-  '074': '=tipdm:经济管理/安全生产/其他', '084': '=tipdm:环境保护/环境污染/大气污染', '088': 'C06', '091': 'C15', '092': 'C15',
+  '074': '=tipdm:经济管理/安全生产/其他', '084': '=tipdm:环境保护/环境污染/大气污染', '088': '=wuhan:183', '091': 'C15', '092': 'C15',
   '093': '=tipdm:劳动和社会保障/城镇职工社会保险/职工工伤保险', '095': '=tipdm:劳动和社会保障/工资福利/工资发放',
   '096': '=tipdm:劳动和社会保障/城镇职工社会保险/职工医疗保险', '097': '=tipdm:民政/社会救助/城镇低保',
   '098': '=tipdm:劳动和社会保障/劳动关系/劳动合同纠纷', '099': '=tipdm:劳动和社会保障/退休政策及待遇/退休金发放',
@@ -298,15 +298,15 @@ const WUHAN: Record<string, string> = {
   '104': '=tipdm:民政/救灾募捐/救灾管理', '105': '=tipdm:民政/优抚/其他', '106': '=tipdm:民政/复退安置/转业退伍安置',
   '107': '=cat:C15', '109': 'C08', '110': 'C08', '111': 'C09', '112': 'C08', '113': '=tipdm:城乡建设/住房保障与房地产/物业服务',
   '114': 'C08', '115': '=tipdm:城乡建设/住房保障与房地产/公房', '116': '=tipdm:城乡建设/住房保障与房地产/房产证登记、办理',
-  '118': '=tipdm:城乡建设/城乡规划/规划方案', '119': 'C08', '120': 'C08', '121': '=cat:C08',
+  '118': '=tipdm:城乡建设/城乡规划/规划方案', '119': 'C08', '120': '=wuhan:109', '121': '=cat:C08',
   '122': '=tipdm:城乡建设/国有土地上房屋征收与补偿/房屋拆迁', '128': '=gbt:05003', '132': 'C17',
   '133': '=tipdm:商贸旅游/旅游管理/旅游市场管理', '134': 'C17', '135': '=gbt:09001', '136': 'C14',
-  '137': '=tipdm:经济管理/金融财税/税收征管', '139': 'C17', '140': 'C17', '142': '=tipdm:商贸旅游/市场监管/其他',
-  '143': '=tipdm:经济管理/金融财税/税收征管', '145': 'C14', '148': 'C14', '149': '=tipdm:教育文体/文化/文化市场与文化执法',
+  '137': '=tipdm:经济管理/金融财税/税收征管', '139': '=tipdm:商贸旅游/市场监管/其他', '140': '=tipdm:商贸旅游/市场监管/商品质量', '142': '=tipdm:商贸旅游/市场监管/其他',
+  '143': '=tipdm:经济管理/金融财税/税收征管', '145': '=tipdm:商贸旅游/市场监管/物价监督', '148': '=tipdm:教育文体/文化/文化市场与文化执法', '149': '=tipdm:教育文体/文化/文化市场与文化执法',
   '157': 'C11', '158': 'C17', '159': '=tipdm:商贸旅游/市场监管/传销', '160': '=tipdm:商贸旅游/市场监管/广告监管', '162': 'C17',
-  '163': 'C17', '164': 'C13', '165': '=tipdm:教育文体/教育行政管理/校外机构管理', '166': 'C13',
+  '163': '=tipdm:商贸旅游/市场监管/其他', '164': 'C13', '165': '=tipdm:教育文体/教育行政管理/校外机构管理', '166': 'C13',
   '169': '=tipdm:教育文体/教育收费/乱收费', '170': 'C13', '171': '=tipdm:教育文体/教育行政管理/民办学校',
-  '175': '=tipdm:劳动和社会保障/就业培训/职业培训', '176': '=cat:C13', '178': 'C13', '179': 'C12',
+  '175': '=tipdm:劳动和社会保障/就业培训/职业培训', '176': '=cat:C13', '178': 'C13', '179': '=cat:C12',
   '180': '=tipdm:政法/社会治安/治安案件', '181': 'C12', '183': 'C12', '186': '=tipdm:政法/户籍证件/流动人口管理',
   '187': '=tipdm:政法/户籍证件/户籍管理', '188': '=tipdm:政法/社会治安/消防安全', '189': '=tipdm:政法/社会治安/其他',
   '190': '=tipdm:政法/刑案侦破/案件侦破', '191': 'C12', '196': '=tipdm:民政/基层选举和社区建设/社区建设',
@@ -314,20 +314,20 @@ const WUHAN: Record<string, string> = {
   '203': '=tipdm:城乡建设/城市建设和市政管理/电力供应', '204': '=tipdm:城乡建设/城市建设和市政管理/燃气供应', '208': 'C18',
   '209': '=tipdm:卫生计生/人口计生/计划生育服务管理', '210': 'C12', '211': '=tipdm:政法/法律服务/法律援助',
   '216': '=tipdm:民政/社会服务/其他', '217': '=tipdm:城乡建设/住房保障与房地产/保障性住房', '218': 'C18', '219': 'C20',
-  '220': 'C10', '221': 'C10', '223': 'C10', '227': 'C10', '228': 'C10', '229': 'C10', '231': 'C10', '233': 'C10', '238': 'C17',
+  '220': 'C10', '221': 'C10', '223': 'C10', '227': 'C10', '228': 'C10', '229': 'C10', '231': 'C10', '233': '=wuhan:231', '238': '=tipdm:商贸旅游/市场监管/物价监督',
   '240': '=tipdm:政法/诉讼/民事诉讼', '257': '=tipdm:交通运输/邮政管理/邮政市场监管', '259': 'C20',
   '264': '=tipdm:政法/刑罚执行/社区矫正', '265': 'C19', '267': 'C12', '269': '=tipdm:农村农业/野生资源管理/野生动植物保护',
   '270': '=tipdm:农村农业/村务管理/村务公开', '275': '=tipdm:农村农业/土地承包经营/土地承包', '277': '=cat:C19', '284': 'C19',
   '291': '=gbt:01002', '292': '=gbt:01003', '295': '=gbt:01006', '301': '=gbt:01023', '303': '=gbt:01013', '305': '=gbt:01037',
   '306': '=gbt:02015', '316': 'C10', '317': '=cat:C01', '318': '=gbt:02010', '321': '=gbt:02017', '322': 'C10', '330': 'C02',
-  '333': 'C12', '339': 'C06', '340': '=tipdm:城乡建设/工程质量/其他', '341': 'C06', '342': '=gbt:08004', '343': '=gbt:08005',
-  '344': '=tipdm:城乡建设/建筑市场/拖欠工程款', '345': 'C06', '346': '=cat:C06', '347': 'C10', '350': 'C04', '351': 'C04',
+  '333': 'C12', '339': '=tipdm:城乡建设/安全生产/事故处理', '340': '=tipdm:城乡建设/工程质量/其他', '341': '=gbt:08001', '342': '=gbt:08004', '343': '=gbt:08005',
+  '344': '=tipdm:城乡建设/建筑市场/拖欠工程款', '345': '=tipdm:城乡建设/建筑市场/勘察设计和施工监管', '346': '=cat:C06', '347': 'C10', '350': 'C04', '351': 'C04',
   '353': '=gbt:04002', '358': 'C04', '360': '=gbt:06022', '361': '=tipdm:城乡建设/城市建设和市政管理/公园管理',
   '362': '=gbt:06045', '363': '=cat:C04', '365': '=tipdm:城乡建设/城市建设和市政管理/地铁城铁', '369': 'C11',
   '370': '=tipdm:政法/交通管理/交通事故', '371': 'C12', '372': '=tipdm:交通运输/出租车管理/行业监管',
   '373': '=tipdm:城乡建设/城市建设和市政管理/公共汽车', '374': '=tipdm:政法/交通管理/交通安全管理',
   '375': '=tipdm:交通运输/客货运输/旅客运输', '378': '=cat:C11', '379': '=gbt:09009',
-  '380': '=tipdm:政法/交通管理/机动车和驾驶员管理', '382': '=tipdm:交通运输/客货运输/货物运输', '384': 'C11', '386': 'C12',
+  '380': '=tipdm:政法/交通管理/机动车和驾驶员管理', '382': '=tipdm:交通运输/客货运输/货物运输', '384': '=tipdm:政法/交通管理/机动车和驾驶员管理', '386': 'C12',
   '389': '=tipdm:交通运输/出租车管理/网约车问题', '390': '=gbt:09011', '391': '=tipdm:纪检监察/贪污贿赂/其他',
   '392': '=tipdm:纪检监察/滥用职权/其他', '393': '=tipdm:纪检监察/失职渎职/其他', '394': '=tipdm:纪检监察/干部作风/其他',
   '396': '=cat:C12', '400': '=cat:C20', '401': '=tipdm:经济管理/金融财税/金融管理',
@@ -425,7 +425,7 @@ const PROJECT_DEPT: Record<string, string> = {
   NP07: '市公安局', NP08: '市城市管理局', NP15: '市公安局交通管理局', NP19: '市妇女联合会', NP22: '市公安局', NP24: '市公安局',
   NP26: '市市场监督管理局', NP27: '市公安局', G106: '市司法局', G205: '市自然资源和规划局', G401: '市民政局',
 };
-const PROJECT_TERRITORIAL = new Set(['NP08', 'NP19', 'G106', 'G401', 'NP27']);
+const PROJECT_TERRITORIAL = new Set(['NP08', 'NP19', 'G106', 'G401', 'NP27', 'NP07']);
 
 /** 领导留言板 领域 (domains): each maps to a category's general subcategory. */
 const MESSAGE_BOARD_DOMAINS: Array<[string, string, string]> = [
@@ -539,6 +539,10 @@ interface Draft {
   key: string;
   category: string;
   name: string;
+  /** The name before collision qualifying: keywords come from it. */
+  baseName: string;
+  /** A group's "其他" catch-all: reachable by channel code, not by keywords. */
+  noKeywords?: boolean;
   department: string;
   territorial: boolean;
   l1?: string;
@@ -585,6 +589,8 @@ export function buildDefaultCatalog(src: BuildSources = defaultSources()): Catal
       key,
       category,
       name,
+      baseName: name,
+      noKeywords: fields.noKeywords,
       department: fields.department ?? c.department,
       territorial: fields.territorial ?? c.territorial,
       l1: fields.l1,
@@ -621,7 +627,10 @@ export function buildDefaultCatalog(src: BuildSources = defaultSources()): Catal
     let d = byKey.get(key);
     if (!d) {
       const base = kind === '管理事项' && code < '06000' ? name.replace(/异常/, '') : name;
-      d = create(key, gbtCategory(code), base, { department: gbtDepartment(code, base, dept) }, { source: 'gbt47678-5', code });
+      const category = gbtCategory(code);
+      const department = gbtDepartment(code, base, dept);
+      const territorial = department === '市城市管理局' && (category === 'C03' || category === 'C05');
+      d = create(key, category, base, { department, territorial }, { source: 'gbt47678-5', code });
     }
     if (kind === '管理事项' && code < '06000') d.provenance.push({ source: 'gbt47678-5', code, note: `管理事项 ${name}` });
     addCode(d, 'gbt47678.5', code);
@@ -630,6 +639,16 @@ export function buildDefaultCatalog(src: BuildSources = defaultSources()): Catal
   // 3. TipDM 3-level taxonomy.
   const tipRows = readCsv(src.tipdmTaxonomy);
   tipRows.shift();
+  const tipMerges: Array<[string, Provenance]> = [];
+  // A group's "其他" row becomes the category's general subcategory when the group names at most two
+  // matters of its own and no channel code list points at it (a 3-item group needs no catch-all).
+  const groupSize = new Map<string, number>();
+  for (const [l1 = '', l2 = '', l3 = ''] of tipRows) if (l3 !== '其他' && l3 !== l2) groupSize.set(`${l1}/${l2}`, (groupSize.get(`${l1}/${l2}`) ?? 0) + 1);
+  const referenced = new Set(
+    [...Object.values(WUHAN), ...POLICE_110.map((p) => p[2]), ...GRID_AFFAIRS.map((p) => p[2]), ...Object.values(TIPDM_MERGE).map((k) => '=' + k)]
+      .filter((r) => r.startsWith('=tipdm:'))
+      .map((r) => r.slice(1)),
+  );
   for (const [l1 = '', l2 = '', l3 = ''] of tipRows) {
     const path = `${l1}/${l2}/${l3}`;
     const prov: Provenance = { source: 'tipdm2020c-taxonomy', path };
@@ -639,19 +658,33 @@ export function buildDefaultCatalog(src: BuildSources = defaultSources()): Catal
     }
     const merge = TIPDM_MERGE[path];
     if (merge) {
-      target(merge).provenance.push(prov);
+      tipMerges.push([merge, prov]);
       continue;
     }
     const group = `${l1}/${l2}`;
     const category = TIPDM_ITEM_CATEGORY[path] ?? TIPDM_GROUP_CATEGORY[group] ?? TIPDM_L1_CATEGORY[l1];
     if (!category) throw new Error(`tipdm ${path}: no category`);
+    if (l3 === l2) {
+      // e.g. 社保基金管理/社保基金管理: the group's own name is its general item
+      tipMerges.push([`tipdm:${group}/其他`, prov]);
+      continue;
+    }
+    if (l3 === '其他' && (groupSize.get(group) ?? 0) <= 2 && !referenced.has(`tipdm:${path}`)) {
+      const general = target(`cat:${category}`);
+      general.provenance.push(prov);
+      byKey.set(`tipdm:${path}`, general);
+      continue;
+    }
     const name = l3 === '其他' ? `${l2}其他` : l3;
     create(`tipdm:${path}`, category, name, {
       department: TIPDM_ITEM_DEPT[path] ?? TIPDM_GROUP_DEPT[group],
       territorial: TIPDM_TERRITORIAL.has(path) || TIPDM_TERRITORIAL.has(group) ? true : undefined,
       l1: TIPDM_GROUP_L1[group],
+      noKeywords: l3 === '其他',
     }, prov);
   }
+
+  for (const [ref, prov] of tipMerges) target(ref).provenance.push(prov);
 
   // 4. Wuhan 12345 (two passes: own subcategories first, then merges that may point at them).
   const whRows = readCsv(src.wuhanSubcategories);
@@ -705,7 +738,7 @@ export function buildDefaultCatalog(src: BuildSources = defaultSources()): Catal
   };
   const policeCodes = project(POLICE_110, 'police-110', 'police-110');
   const gridCodes = project(GRID_AFFAIRS, 'grid-affairs', 'grid-affairs');
-  for (const [code, name, category] of MESSAGE_BOARD_DOMAINS) addCode(target(`cat:${category}`), 'message-board-domain', code + (name ? '' : ''));
+  for (const [code, , category] of MESSAGE_BOARD_DOMAINS) addCode(target(`cat:${category}`), 'message-board-domain', code);
 
   // 6. Names unique within a category: qualify collisions with their source group.
   const seen = new Map<string, Draft>();
@@ -730,7 +763,7 @@ export function buildDefaultCatalog(src: BuildSources = defaultSources()): Catal
       const s: Subcategory = {
         code,
         name: d.name,
-        keywords: d.general ? [] : keywordsFor(d.name),
+        keywords: d.general || d.noKeywords ? [] : keywordsFor(d.baseName),
         department: d.department,
         territorial: d.territorial,
         sla: slaFor(c, d.name),

@@ -5,12 +5,20 @@ import { createLogger } from '../logger';
 import { Hub } from '../hub';
 import { ResidentAppSimulator } from '../sim/resident-app';
 import { defaultStages } from '../stages';
+import { configurationDoc } from '../config/docs';
+import { catalogCommand } from './commands/catalog';
+import { classifyCommand } from './commands/classify';
 
 const USAGE = `intake-hub — one intake point for every resident-report channel
 
 usage:
   intake-hub start [--config FILE]        run the hub (embedded log unless KAFKA_BROKERS or the config says kafka)
   intake-hub check-config FILE            validate a hub.yaml; errors name the data path
+  intake-hub catalog build|lint [FILE]|stats [--json] [FILE]|train --data FILE...
+                                          the 20/828 catalog and the text model (docs/catalog.md)
+  intake-hub classify --input FILE.jsonl --output FILE.jsonl
+                                          classify messages (id fields copied, category, label_l1…)
+  intake-hub docs config                  print the configuration reference (docs/configuration.md)
   intake-hub help
 
 environment: HUB_CONFIG (config file), KAFKA_BROKERS, PORT, HUB_TOKEN_SECRET, LOG_LEVEL
@@ -28,7 +36,8 @@ async function start(argv: string[]): Promise<number> {
   const file = flag(argv, '--config') ?? process.env.HUB_CONFIG;
   const config = loadConfigFile(file);
   const logger = createLogger();
-  const hub = new Hub(config, { logger, stages: defaultStages(config) });
+  const shipped = defaultStages(config);
+  const hub = new Hub(config, { logger, stages: shipped.stages, catalog: shipped.catalog });
   await hub.start();
   const addr = await hub.listen();
   const local = addr.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
@@ -82,6 +91,14 @@ export async function main(argv: string[]): Promise<number> {
       return start(rest);
     case 'check-config':
       return checkConfig(rest);
+    case 'catalog':
+      return catalogCommand(rest);
+    case 'classify':
+      return classifyCommand(rest);
+    case 'docs':
+      if (rest[0] !== 'config') throw new ConfigError('usage: intake-hub docs config');
+      process.stdout.write(configurationDoc());
+      return 0;
     case undefined:
     case 'help':
     case '--help':

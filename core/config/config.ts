@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { CONNECTORS } from '../../connectors';
 import { ConfigError } from '../errors';
+import { classificationConfigSchema } from '../catalog/classify';
+import { routingConfigSchema } from '../routing/router';
 import { configAjv, formatAjvErrors, loadSchema } from '../schema/ajv';
 
 export interface ConnectorInstanceConfig {
@@ -22,7 +24,7 @@ export interface HubConfig {
   dedup: { windowHours: number };
   simulator: { enabled: boolean; intervalMs: number; connectorId: string | null };
   connectors: ConnectorInstanceConfig[];
-  catalog: Record<string, unknown>;
+  catalog: { classification: Record<string, unknown>; routing: Record<string, unknown> };
   clustering: Record<string, unknown>;
 }
 
@@ -71,6 +73,14 @@ export function validateConfig(doc: unknown): HubConfig {
     const v = configAjv.compile(spec.configSchema);
     if (!v(c.config)) errors.push(formatAjvErrors(v.errors, `/connectors/${i}/config`));
   });
+  const parts: [string, Record<string, unknown>, Record<string, unknown>][] = [
+    ['/catalog/classification', classificationConfigSchema, cfg.catalog.classification],
+    ['/catalog/routing', routingConfigSchema, cfg.catalog.routing],
+  ];
+  for (const [path, schema, value] of parts) {
+    const v = configAjv.compile(schema);
+    if (!v(value)) errors.push(formatAjvErrors(v.errors, path));
+  }
   if (errors.length) throw new ConfigError(`invalid config: ${errors.join('; ')}`, { dataPath: errors[0]?.split(' ')[0] ?? null });
   return cfg;
 }

@@ -1,0 +1,84 @@
+import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { loadCatalog } from '../../core/catalog/catalog';
+import { Classifier } from '../../core/catalog/classify';
+import { loadModel, rowText } from '../../core/catalog/model';
+import { rulesFor } from '../../core/catalog/rules';
+import { sharedDataFile } from '../../core/util/shared-data';
+
+/**
+ * Classification throughput on one core (Node is single-threaded here): the full cascade
+ * (channel code → rules → model → triage) over real message-board texts (unlabeled.jsonl, not the
+ * holdout), repeated to at least `--min N` tickets per run; prints the median of `--runs` runs and the
+ * model load time. Never gates: it prints figures.
+ *
+ *   npx tsc -p tsconfig.build.json && node dist/bench/classify/throughput.js [--runs 7] [--min 50000]
+ */
+export function main(argv: string[] = process.argv.slice(2)): void {
+  const arg = (k: string, d: number): number => {
+    const i = argv.indexOf(`--${k}`);
+    return i >= 0 ? Number(argv[i + 1]) : d;
+  };
+  const runs = arg('runs', 7);
+  const min = arg('min', 50_000);
+
+  const t0 = process.hrtime.bigint();
+  const model = loadModel();
+  const modelLoadMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  const t1 = process.hrtime.bigint();
+  const catalog = loadCatalog();
+  rulesFor(catalog);
+  const catalogLoadMs = Number(process.hrtime.bigint() - t1) / 1e6;
+  const classifier = new Classifier(catalog, model);
+
+  const texts = readFileSync(sharedDataFile('tipdm2020c', 'unlabeled.jsonl'), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => rowText(JSON.parse(l) as Record<string, unknown>));
+  const meanChars = texts.reduce((a, t) => a + t.length, 0) / texts.length;
+  const reps = Math.max(1, Math.ceil(min / texts.length));
+
+  // warm-up (JIT)
+  for (const t of texts) classifier.classify({ text: t });
+
+  const rates: number[] = [];
+  const modelRates: number[] = [];
+  let sink = 0;
+  for (let r = 0; r < runs; r++) {
+    let n = 0;
+    const s = process.hrtime.bigint();
+    for (let k = 0; k < reps; k++) for (const t of texts) {
+      sink += classifier.classify({ text: t }).confidence;
+      n++;
+    }
+    rates.push(n / (Number(process.hrtime.bigint() - s) / 1e9));
+    const s2 = process.hrtime.bigint();
+    for (const t of texts) sink += model.predict(t).confidence;
+    modelRates.push(texts.length / (Number(process.hrtime.bigint() - s2) / 1e9));
+  }
+  const median = (a: number[]): number => {
+    const b = [...a].sort((x, y) => x - y);
+    return b[Math.floor(b.length / 2)] as number;
+  };
+  console.log(
+    JSON.stringify({
+      bench: 'classify-throughput',
+      date: new Date().toISOString(),
+      node: process.version,
+      cpu: cpus()[0]?.model ?? 'unknown',
+      cores: cpus().length,
+      data: `tipdm2020c/unlabeled.jsonl (${texts.length} texts, mean ${Math.round(meanChars)} chars) × ${reps} per run`,
+      model: model.version,
+      catalog: catalog.version,
+      modelLoadMs: Math.round(modelLoadMs),
+      catalogLoadMs: Math.round(catalogLoadMs),
+      runs,
+      cascadeTicketsPerSecMedian: Math.round(median(rates)),
+      cascadeTicketsPerSecRuns: rates.map(Math.round),
+      modelOnlyTicketsPerSecMedian: Math.round(median(modelRates)),
+      checksum: Math.round(sink) % 1000,
+    }),
+  );
+}
+
+if (require.main === module) main();

@@ -1,0 +1,28 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { sharedDataDir } from '../util/shared-data';
+import { buildDefaultCatalog } from './build';
+import { defaultCatalogPath } from './catalog';
+import { serializeCatalog } from './serialize';
+
+const haveData = existsSync(join(sharedDataDir(), 'gbt47678-5', 'directory.csv'));
+const maybe = haveData ? it : it.skip;
+if (!haveData) console.warn(`catalog build tests skipped: shared data not found at ${sharedDataDir()}`);
+
+describe('catalog build', () => {
+  maybe('rebuilds the committed default catalog byte for byte (deterministic, not stale)', () => {
+    const built = serializeCatalog(buildDefaultCatalog());
+    expect(built).toBe(readFileSync(defaultCatalogPath(), 'utf8'));
+  });
+
+  maybe('carries provenance on every subcategory and all source codes', () => {
+    const doc = buildDefaultCatalog();
+    const subs = doc.categories.flatMap((c) => c.subcategories);
+    expect(subs).toHaveLength(828);
+    for (const s of subs) expect(s.provenance.length).toBeGreaterThan(0);
+    const gbtRows = readFileSync(join(sharedDataDir(), 'gbt47678-5', 'directory.csv'), 'utf8').trim().split('\n').length - 1;
+    expect(doc.channelSchemes['gbt47678.5']?.codes).toHaveLength(gbtRows);
+    const wuhan = readFileSync(join(sharedDataDir(), 'wuhan12345', 'subcategories.csv'), 'utf8').trim().split('\n').filter((l) => /^\uFEFF?\d/.test(l) || /^\d/.test(l)).length;
+    expect(doc.channelSchemes['hotline-12345']?.codes).toHaveLength(wuhan);
+  });
+});

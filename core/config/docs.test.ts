@@ -1,0 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../util/paths';
+import { configurationDoc } from './docs';
+
+describe('generated configuration docs', () => {
+  it('docs/configuration.md matches the schemas (run `node dist/core/cli/main.js docs config > docs/configuration.md`)', () => {
+    expect(readFileSync(join(packageRoot(), 'docs', 'configuration.md'), 'utf8')).toBe(configurationDoc());
+  });
+});
