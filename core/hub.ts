@@ -14,7 +14,7 @@ import { OutputCheckpoints } from './outputs/checkpoints';
 import { TOPICS } from './outputs/topics';
 import { DedupIndex } from './pipeline/dedup-index';
 import { Pipeline, type Source } from './pipeline/pipeline';
-import type { Stage } from './pipeline/stage';
+import { isRestorable, type Stage } from './pipeline/stage';
 import type { CanonicalTicket } from './schema/types';
 import type { CheckpointStore, Connector, ConnectorContext } from './sdk/connector';
 import { createServer, installOpsRoutes } from './server/http';
@@ -50,6 +50,7 @@ export class Hub {
   private readonly instances = new Map<string, Instance>();
   private readonly logger: Logger;
   private readonly clock: Clock;
+  private readonly stages: Stage[];
   private started = false;
   private rebuilding = false;
   private evictTimer: NodeJS.Timeout | null = null;
@@ -75,7 +76,7 @@ export class Hub {
       logger: this.logger,
       tokenSecret: config.pii.tokenSecret,
       dedup: this.dedup,
-      stages: opts.stages ?? [],
+      stages: (this.stages = opts.stages ?? []),
     });
     this.app = createServer();
     installOpsRoutes(this.app, {
@@ -128,16 +129,30 @@ export class Hub {
     this.rebuilding = true;
     this.started = true;
     try {
-      const since = this.clock.now() - this.config.dedup.windowHours * 3600 * 1000;
-      const n = await this.output.scan(TOPICS.tickets, since, (r) => {
+      const restorable = this.stages.filter(isRestorable);
+      const dedupSince = this.clock.now() - this.config.dedup.windowHours * 3600 * 1000;
+      const stateSince = Math.min(dedupSince, ...restorable.map((s) => this.clock.now() - s.restoreHorizonMs));
+      const replay: CanonicalTicket[] = [];
+      const n = await this.output.scan(TOPICS.tickets, stateSince, (r) => {
+        let t: CanonicalTicket;
         try {
-          const t = JSON.parse(r.value) as CanonicalTicket;
-          this.dedup.remember(t.dedup.key, t.id, Date.parse(t.source.receivedAt));
+          t = JSON.parse(r.value) as CanonicalTicket;
         } catch {
           this.logger.warn('unreadable ticket record during rebuild', { partition: r.partition, offset: r.offset });
+          return;
         }
+        const at = Date.parse(t.source.receivedAt);
+        if (at >= dedupSince) this.dedup.remember(t.dedup.key, t.id, at);
+        if (restorable.length > 0) replay.push(t);
       });
-      if (n > 0) this.logger.info('dedup index rebuilt', { tickets: n, keys: this.dedup.size });
+      // Publication order across partitions: ticket ids are ULIDs of first receipt, so sorting by
+      // id restores the order the stages saw them in.
+      replay.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      for (const s of restorable) {
+        const from = this.clock.now() - s.restoreHorizonMs;
+        s.restore(replay.filter((t) => Date.parse(t.source.receivedAt) >= from));
+      }
+      if (n > 0) this.logger.info('state rebuilt from the tickets topic', { tickets: n, dedupKeys: this.dedup.size, restoredStages: restorable.map((s) => s.name) });
       await this.checkpoints.load();
     } finally {
       this.rebuilding = false;

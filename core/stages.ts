@@ -5,6 +5,8 @@ import { CatalogStore } from './catalog/catalog';
 import { ClassifyStage, type ClassificationConfig } from './catalog/classify';
 import { loadModel } from './catalog/model';
 import type { Stage } from './pipeline/stage';
+import type { ClusterConfigInput } from './cluster/config';
+import { ClusterStage } from './cluster/stage';
 import { RouteStage, type RoutingConfig } from './routing/router';
 
 export interface ShippedStages {
@@ -25,6 +27,6 @@ export function defaultStages(config: HubConfig, clock: Clock = systemClock): Sh
   const model = loadModel(...(cls.modelFile ? [cls.modelFile] : []));
   return {
     catalog,
-    stages: [new ClassifyStage(catalog, model, cls), new RouteStage(catalog, routing, clock)],
+    stages: [new ClusterStage(config.clustering as ClusterConfigInput), new ClassifyStage(catalog, model, cls), new RouteStage(catalog, routing, clock)],
   };
 }

@@ -8,6 +8,7 @@ import { defaultStages } from '../stages';
 import { configurationDoc } from '../config/docs';
 import { catalogCommand } from './commands/catalog';
 import { classifyCommand } from './commands/classify';
+import { clusterCommand } from './commands/cluster';
 
 const USAGE = `intake-hub — one intake point for every resident-report channel
 
@@ -18,6 +19,8 @@ usage:
                                           the 20/828 catalog and the text model (docs/catalog.md)
   intake-hub classify --input FILE.jsonl --output FILE.jsonl
                                           classify messages (id fields copied, category, label_l1…)
+  intake-hub cluster --input FILE.jsonl --format tipdm|ticket --output FILE.jsonl
+                                          多人一诉 clustering / 一人多诉 through the pipeline's engine
   intake-hub docs config                  print the configuration reference (docs/configuration.md)
   intake-hub help
 
@@ -95,6 +98,8 @@ export async function main(argv: string[]): Promise<number> {
       return catalogCommand(rest);
     case 'classify':
       return classifyCommand(rest);
+    case 'cluster':
+      return clusterCommand(rest);
     case 'docs':
       if (rest[0] !== 'config') throw new ConfigError('usage: intake-hub docs config');
       process.stdout.write(configurationDoc());

@@ -25,14 +25,18 @@ export interface ClusterConfig {
   /** Cross-channel duplicate: at most this far apart when both have a point (metres). Default 500. */
   duplicateMaxDistanceM: number;
 
-  /** A link joins a report to a cluster when its total score reaches this. Default 0.5. */
+  /**
+   * A link joins a report to a cluster when its total score reaches this. Default 0.13: the
+   * IDF-weighted bigram cosine of two residents' own words about one issue is low (median ≈ 0.2),
+   * while unrelated reports score ≈ 0.01 (docs/clustering.md).
+   */
   linkThreshold: number;
-  /** A report bridges (merges) a second cluster only with a link at least this strong. Default 0.62. */
+  /** A report bridges (merges) a second cluster only with a link at least this strong. Default 0.26. */
   mergeThreshold: number;
-  /** No link below this text similarity, whatever place and distance say. Default 0.2. */
+  /** No link below this text similarity, whatever place and distance say. Default 0.1. */
   minText: number;
 
-  /** Same reporter: minimum total score to count as a repeat complaint (一人多诉). Default 0.35. */
+  /** Same reporter: minimum total score to count as a repeat complaint (一人多诉). Default 0.2. */
   repeatThreshold: number;
   /** Same reporter: how far back repeats are looked for (hours). Default 720 (30 days). */
   repeatWindowHours: number;
@@ -46,6 +50,12 @@ export interface ClusterConfig {
   geoCellMeters: number;
   /** Distance score falls linearly from 1 at 0 m to 0 at this distance (metres). Default 1000. */
   maxDistanceM: number;
+
+  /**
+   * Total multiplied by this when both reports name specific places and none match: two estates
+   * with the same broken street light are two issues. Default 0.1 (a near veto).
+   */
+  placeConflictFactor: number;
 
   /** Weights of the score components in the total (renormalised over the components present). */
   weights: { text: number; place: number; distance: number };
@@ -74,15 +84,16 @@ export const DEFAULT_CLUSTER_CONFIG: ClusterConfig = {
   duplicateWindowHours: 72,
   duplicateMinText: 0.8,
   duplicateMaxDistanceM: 500,
-  linkThreshold: 0.5,
-  mergeThreshold: 0.62,
-  minText: 0.2,
-  repeatThreshold: 0.35,
+  linkThreshold: 0.13,
+  mergeThreshold: 0.26,
+  minText: 0.1,
+  repeatThreshold: 0.2,
   repeatWindowHours: 720,
   hotReporters: 5,
   hotWindowHours: 24,
   geoCellMeters: 500,
   maxDistanceM: 1000,
+  placeConflictFactor: 0.1,
   weights: { text: 0.7, place: 0.2, distance: 0.1 },
   candidates: { queryBigrams: 24, postingCap: 32, maxScored: 48, indexBigrams: 96 },
   bodyChars: 400,

@@ -1,7 +1,7 @@
 import type { ClusterEvent } from '../schema/types.generated';
 import { deterministicUlid, ulidTime, ULID_PATTERN } from '../ids';
 import { resolveClusterConfig, type ClusterConfig, type ClusterConfigInput } from './config';
-import { bigramCodes, extractPlaces, fnv1a, hash53, normalizeText, placeScore, type PlaceEntity } from './text';
+import { bigramCodes, extractPlaces, fnv1a, hash53, normalizeText, placeScore, stripPlaces, type PlaceEntity } from './text';
 
 /** One report as the clustering engine sees it (channel-neutral). */
 export interface ClusterInput {
@@ -180,9 +180,13 @@ export class ClusterEngine {
     this.horizonMs = Math.max(this.config.windowHours, this.config.repeatWindowHours, ...fam) * HOUR;
   }
 
-  /** How much history a restore needs: replay the published reports of the last this many ms. */
+  /**
+   * How much history a restore needs: replay the published reports of the last this many ms
+   * (before the newest one). Twice the window, so that every report still in the window is
+   * re-inserted with the same document frequencies it saw the first time.
+   */
   get restoreHorizonMs(): number {
-    return Math.max(this.horizonMs, this.config.exactWindowHours * HOUR);
+    return 2 * Math.max(this.horizonMs, this.config.exactWindowHours * HOUR);
   }
 
   /** Reports currently held in the window. */
@@ -222,6 +226,34 @@ export class ClusterEngine {
     }
   }
 
+  /**
+   * Score two reports against the current state (document frequencies of the window) without
+   * changing it: "why were these two linked (or not)?".
+   */
+  explain(a: ClusterInput, b: ClusterInput): LinkScore {
+    const qa = this.features(a);
+    const qb = this.features(b);
+    const rb: Rec = {
+      seq: -1,
+      id: b.ticketId,
+      time: b.timeMs,
+      channel: b.channel,
+      token: b.contactToken,
+      reporterKey: b.contactToken ?? `#${b.ticketId}`,
+      head: qb.head,
+      body: qb.body,
+      headNorm: qb.headNorm,
+      bodyNorm: qb.bodyNorm,
+      places: qb.places,
+      point: b.point,
+      family: b.categoryFamily,
+      cluster: newCluster(b.ticketId, b.timeMs, ''),
+      chain: null,
+      dupOf: null,
+    };
+    return this.score(qa, rb, this.windowMsFor(a.categoryFamily));
+  }
+
   // ---------------------------------------------------------------------------------------------
 
   private windowMsFor(family: string | null): number {
@@ -234,8 +266,9 @@ export class ClusterEngine {
   }
 
   private idf(code: number): number {
+    // 50 pseudo-documents without the bigram keep weights sane while the window is nearly empty.
     const d = this.df.get(code) ?? 0;
-    return Math.log((this.liveCount + 1) / (d + 0.5));
+    return Math.log((this.liveCount + 50) / (d + 0.5));
   }
 
   private run(input: ClusterInput, adopt: PublishedAssignment | null): ClusterOutcome {
@@ -259,7 +292,7 @@ export class ClusterEngine {
     }
     for (const p of q.places) {
       if (!p.fine) continue;
-      const ring = this.placePostings.get(hash53(p.name));
+      const ring = this.placePostings.get(hash53(p.core));
       if (ring !== undefined) this.collect(ring, 1, input, windowMs, hits);
     }
     const ranked = [...hits.entries()].sort((a, b) => b[1] - a[1] || b[0] - a[0]).slice(0, cfg.candidates.maxScored);
@@ -276,6 +309,7 @@ export class ClusterEngine {
     }
 
     // Cross-channel duplicate: near-identical text, close in time and space, another channel.
+    const token = input.contactToken;
     let duplicateOf: string | null = null;
     let duplicateScore: number | null = null;
     let dupLink: Link | null = null;
@@ -287,12 +321,18 @@ export class ClusterEngine {
         const time = l.rec?.time ?? l.exact?.time ?? 0;
         if (channel === input.channel) continue;
         if (Math.abs(input.timeMs - time) > cfg.duplicateWindowHours * HOUR) continue;
-        if (l.score.body < cfg.duplicateMinText && l.score.text < cfg.duplicateMinText) continue;
+        // The same contact through two channels is one report; two different contacts are two
+        // residents (unless the texts are virtually identical); without contacts the text decides.
+        const otherToken = l.rec !== null ? l.rec.token : null;
+        const sameContact = token !== null && otherToken !== null && token === otherToken;
+        const otherContact = token !== null && otherToken !== null && token !== otherToken;
+        const need = sameContact ? cfg.duplicateMinText * 0.6 : otherContact ? 0.95 : cfg.duplicateMinText;
+        if (Math.max(l.score.body, l.score.text) < need) continue;
         if (l.rec !== null && l.rec.point !== null && input.point !== null) {
           if (haversine(l.rec.point, input.point) > cfg.duplicateMaxDistanceM) continue;
         }
         if (l.score.place !== undefined && l.score.place < 0.5) continue;
-        const ds = Math.min(l.score.body, 1);
+        const ds = Math.max(l.score.body, l.score.text);
         if (dupLink === null || ds > (duplicateScore ?? 0)) {
           dupLink = l;
           duplicateScore = ds;
@@ -306,7 +346,6 @@ export class ClusterEngine {
     let repeatOf: string | null = null;
     let repeatCount = 0;
     let repeatLink: Link | null = null;
-    const token = input.contactToken;
     if (adopt !== null) {
       if (adopt.repeatOf !== null && token !== null) {
         chain = this.findChain(token, adopt.repeatOf) ?? { rootId: adopt.repeatOf, count: 0 };
@@ -340,24 +379,30 @@ export class ClusterEngine {
     }
 
     // Cluster links: the best cluster, plus any other cluster this report strongly bridges.
-    const byCluster = new Map<ClusterState, Link>();
-    const consider = (l: Link, min: number): void => {
-      if (l.score.total < min || l.score.text < cfg.minText) return;
+    // A cluster of 3+ reports is joined through two links, or one strong (merge-grade) link:
+    // a single weak link would let clusters drift along chains of loosely similar reports.
+    const byCluster = new Map<ClusterState, { best: Link; support: number; forced: boolean }>();
+    const consider = (l: Link, min: number, forced: boolean): void => {
+      if (!forced && (l.score.total < min || l.score.text < cfg.minText)) return;
       const root = find(l.rec?.cluster ?? (l.exact as ExactEntry).cluster);
       const prev = byCluster.get(root);
-      if (prev === undefined || l.score.total > prev.score.total) byCluster.set(root, l);
+      if (prev === undefined) byCluster.set(root, { best: l, support: 1, forced });
+      else {
+        prev.support++;
+        prev.forced ||= forced;
+        if (l.score.total > prev.best.score.total) prev.best = l;
+      }
     };
-    for (const l of links) consider(l, l.exact !== null ? 0 : cfg.linkThreshold);
-    if (dupLink !== null) consider(dupLink, 0);
-    if (repeatLink !== null) consider(repeatLink, 0);
-    const ordered = [...byCluster.entries()].sort(
-      (a, b) => b[1].score.total - a[1].score.total || comparePrimary(a[0], b[0]),
-    );
+    for (const l of links) consider(l, cfg.linkThreshold, l.exact !== null);
+    if (dupLink !== null) consider(dupLink, 0, true);
+    if (repeatLink !== null) consider(repeatLink, 0, true);
+    const ordered = [...byCluster.entries()]
+      .filter(([c, v]) => v.forced || c.live < 3 || v.support >= 2 || v.best.score.total >= cfg.mergeThreshold)
+      .sort((a, b) => b[1].best.score.total - a[1].best.score.total || comparePrimary(a[0], b[0]));
     const chosen: [ClusterState, Link][] = [];
     for (let i = 0; i < ordered.length; i++) {
-      const e = ordered[i] as [ClusterState, Link];
-      const forced = e[1].exact !== null || e[1] === dupLink || e[1] === repeatLink;
-      if (i === 0 || forced || e[1].score.total >= cfg.mergeThreshold) chosen.push(e);
+      const [c, v] = ordered[i] as [ClusterState, { best: Link; support: number; forced: boolean }];
+      if (i === 0 || v.forced || v.best.score.total >= cfg.mergeThreshold) chosen.push([c, v.best]);
     }
 
     const events: ClusterEvent[] = [];
@@ -454,8 +499,12 @@ export class ClusterEngine {
 
   private features(input: ClusterInput): Query {
     const cfg = this.config;
-    const bodyNorm = normalizeText(input.text);
-    const titleNorm = input.title !== null ? normalizeText(input.title) : '';
+    const bodyFull = normalizeText(input.text);
+    const titleFull = input.title !== null ? normalizeText(input.title) : '';
+    const places = extractPlaces(titleFull + '|' + bodyFull.slice(0, cfg.bodyChars));
+    // Place names are compared by the place component; the text component compares the issue.
+    const bodyNorm = stripPlaces(bodyFull, places);
+    const titleNorm = stripPlaces(titleFull, places);
     const headText = titleNorm.length >= 4 ? titleNorm : bodyNorm.slice(0, cfg.headChars);
     const head = bigramCodes(headText, cfg.headChars);
     const body = bigramCodes(bodyNorm, cfg.bodyChars);
@@ -473,18 +522,23 @@ export class ClusterEngine {
       wBody[i] = w;
       bn += w * w;
     }
-    const places = extractPlaces(titleNorm + '|' + bodyNorm.slice(0, cfg.bodyChars));
-    const exactSource = bodyNorm.length >= 16 ? bodyNorm : titleNorm + '|' + bodyNorm;
+    const exactSource = bodyFull.length >= 16 ? bodyFull : titleFull + '|' + bodyFull;
     const exactKey = exactSource.length >= 6 ? hash53(exactSource) || 1 : 0;
     return { input, head, body, wHead, wBody, headNorm: Math.sqrt(hn), bodyNorm: Math.sqrt(bn), places, exactKey };
   }
 
-  /** The query bigrams: the report's indexed bigrams, rarest first, at most `queryBigrams`. */
+  /**
+   * The query bigrams with their weights: every head (title) bigram, which names the issue even
+   * when its words are common, plus the rarest `queryBigrams` of the other indexed bigrams.
+   */
   private queryCodes(q: Query): [number, number][] {
-    const sel = this.indexedCodes(q.head, q.body);
-    const weighted: [number, number][] = sel.map((c) => [c, this.idf(c)]);
-    weighted.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
-    return weighted.slice(0, this.config.candidates.queryBigrams);
+    const head = new Set<number>(q.head);
+    const out: [number, number][] = [];
+    for (let i = 0; i < q.head.length; i++) out.push([q.head[i] as number, q.wHead[i] as number]);
+    const rest: [number, number][] = [];
+    for (const c of this.indexedCodes(q.head, q.body)) if (!head.has(c)) rest.push([c, this.idf(c)]);
+    rest.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+    return out.concat(rest.slice(0, this.config.candidates.queryBigrams));
   }
 
   /**
@@ -543,7 +597,9 @@ export class ClusterEngine {
       num += cfg.weights.distance * distance;
       den += cfg.weights.distance;
     }
-    const total = (num / den) * (0.9 + 0.1 * time);
+    // Two reports naming different specific places are about different things, however alike the words.
+    const conflict = place !== null && place === 0 ? cfg.placeConflictFactor : 1;
+    const total = (num / den) * conflict * (0.9 + 0.1 * time);
     const s: LinkScore = { text: r3(text), head: r3(head), body: r3(body), time: r3(time), total: r3(total) };
     if (place !== null) s.place = r3(place);
     if (distance !== null) s.distance = r3(distance);
@@ -599,7 +655,7 @@ export class ClusterEngine {
     }
     for (const p of rec.places) {
       if (!p.fine) continue;
-      const key = hash53(p.name);
+      const key = hash53(p.core);
       let ring = this.placePostings.get(key);
       if (ring === undefined) {
         ring = new Int32Array(cap * 2 + 1);

@@ -21,6 +21,10 @@ const BOILERPLATE: RegExp[] = [
   /此致敬礼|此致|敬礼/g,
   /(?:联系|来电|手机)(?:号码|电话|方式)[:：]?|电话[:：]/g,
   /工单(?:编号|号)?[:：]/g,
+  // channel notes: 110 hand-over, city-management inspector, grid worker, message board
+  /报警人称|报警人反映|经研判(?:属|为)?非警务警情|非警务警情|转(?:至)?12345(?:热线)?(?:处置|处理|办理)?/g,
+  /(?:监督员|网格员|巡查员)(?:巡查|巡逻)?(?:上报|发现)[:：]?|已拍照上报|拍照上报|随手拍[:：]?/g,
+  /^我是|[,，。!！]我是|的(?:一名)?(?:居民|业主|住户)|恳请(?:领导)?(?:关注|重视)(?:解决|处理)?/g,
 ];
 
 /** Masked or placeholder numbers (138****5678, ***, 0000-0000000, xxx): never evidence of sameness. */
@@ -53,27 +57,36 @@ export function bigramCodes(s: string, maxChars = Number.POSITIVE_INFINITY): Uin
     return new Uint32Array(0);
   }
   const codes = new Uint32Array(n - 1);
-  for (let i = 0; i + 1 < n; i++) codes[i] = s.charCodeAt(i) * 65536 + s.charCodeAt(i + 1);
-  codes.sort();
+  let k = 0;
+  for (let i = 0; i + 1 < n; i++) {
+    const a = s.charCodeAt(i);
+    const b = s.charCodeAt(i + 1);
+    if (a === CUT || b === CUT) continue;
+    codes[k++] = a * 65536 + b;
+  }
+  codes.subarray(0, k).sort();
   let w = 0;
-  for (let i = 0; i < codes.length; i++) {
+  for (let i = 0; i < k; i++) {
     const c = codes[i] as number;
     if (w === 0 || codes[w - 1] !== c) codes[w++] = c;
   }
   return codes.slice(0, w);
 }
 
-/** A place named in a report: `name` is the full mention (e.g. 丽发新城), `fine` false for roads and streets. */
+/**
+ * A place named in a report: `name` is the mention (e.g. 丽发新城小区), `core` the name without its
+ * type suffix (丽发新城), `fine` false for roads, streets and towns.
+ */
 export interface PlaceEntity {
   name: string;
+  core: string;
   fine: boolean;
 }
 
 /** Suffixes of specific places (an estate, a building, a school, a company…). */
 const FINE_SUFFIXES = [
   '小区', '花园', '家园', '新城', '新村', '公寓', '大厦', '广场', '商城', '市场', '学校', '中学', '小学', '大学', '学院',
-  '幼儿园', '医院', '公司', '集团', '酒店', '宾馆', '饭店', '工地', '项目', '楼盘', '菜场', '公园', '苑', '园', '府', '湾',
-  '庭', '郡', '城', '村', '厂', '院',
+  '幼儿园', '医院', '公司', '集团', '酒店', '宾馆', '饭店', '工地', '楼盘', '菜场', '公园', '苑', '园', '湾', '郡', '村', '厂',
 ];
 /** Suffixes of coarse places (roads, streets, towns): shared by many unrelated issues. */
 const COARSE_SUFFIXES = ['大道', '大街', '街道', '社区', '路', '街', '镇', '乡'];
@@ -81,9 +94,11 @@ const COARSE_SUFFIXES = ['大道', '大街', '街道', '社区', '路', '街', '
 /** Characters that end a place-name prefix when reading backwards from its suffix. */
 const STOP_CHARS = new Set(
   Array.from(
-    '的了在是和与及对向把被从于到给我你他她它们这那个有无不也都就还很将让请问要说区县市省号栋楼层单元室近旁边上里内外前后' +
-      '一二三四五六七八九十第期座幢户门口处段侧附间中与及或并且而但因为所以如果虽然关于投诉举报反映咨询建议求助希望恳请' +
-      '严重影响噪音扰民违建违规非法建设修建拆迁施工整治管理问题情况现象事件什么怎么为何何时能否是否可否',
+    '的了在是与及对向把被从于到给我你他她它们这那个有无不也都就还很将让请问要说区县市省号栋楼层单元室近旁边上里内外前后' +
+      '一二三四五六七八九十第期座幢户门口处段侧附间中或并且而但因为所以如果虽然关于投诉举报反映咨询建议求助希望恳请' +
+      '严重影响噪音扰民违建违规非法建设修建拆迁施工整治管理问题情况现象事件什么怎么为何何时能否是否可否该其此每各某位置' +
+      // a road or town before an estate name is a separate place: 长江路金阳小区 → 金阳小区
+      '路街道镇乡|',
   ),
 );
 
@@ -108,14 +123,27 @@ export function extractPlaces(norm: string, max = 8): PlaceEntity[] {
       if (STOP_CHARS.has(ch)) break;
       start--;
     }
-    const prefixLen = m.index - start;
-    if (prefixLen < 2) continue;
+    if (m.index - start < 2) continue;
     const name = norm.slice(start, m.index + suffix.length);
     if (seen.has(name)) continue;
     seen.add(name);
-    out.push({ name, fine: !COARSE.has(suffix) });
+    out.push({ name, core: norm.slice(start, m.index), fine: !COARSE.has(suffix) });
   }
   return out;
+}
+
+/** Cut mark: no bigram spans it. */
+const CUT = '|'.charCodeAt(0);
+
+/**
+ * `text` with the given places' names cut out (so place names are compared by the place
+ * component, not counted again as words); no bigram spans a cut.
+ */
+export function stripPlaces(text: string, places: readonly PlaceEntity[]): string {
+  let s = text;
+  const byLength = [...places].sort((a, b) => b.name.length - a.name.length);
+  for (const p of byLength) s = s.split(p.name).join('|');
+  return s;
 }
 
 /** Dice coefficient of the character bigrams of two short strings (place names). */
@@ -140,22 +168,42 @@ export function diceBigrams(a: string, b: string): number {
 }
 
 /**
- * Place agreement of two reports in [0, 1], or null when either names no place. A shared specific
- * place (estate, building, company) scores up to 1; a shared road or street scores up to 0.5,
- * because many unrelated issues share a road.
+ * How well two place mentions match: 1 when one name contains the other (丽发新城 / 丽发新城小区,
+ * or a mention with a stray prefix), else the bigram Dice of the names when ≥ 0.66 (伊景园滨河苑 /
+ * 伊景园滨河院), else 0 (华云家园 / 华云苑 are two estates).
+ */
+export function placeMatch(a: PlaceEntity, b: PlaceEntity): number {
+  const x = a.name;
+  const y = b.name;
+  if (x.length >= 3 && y.length >= 3 && (x.includes(y) || y.includes(x))) return 1;
+  const d = diceBigrams(x, y);
+  return d >= 0.66 ? d : 0;
+}
+
+/**
+ * Place agreement of two reports in [0, 1], or null when either names no specific place. A shared
+ * specific place (estate, building, company) scores up to 1; when no specific place matches, a
+ * shared road or street scores up to 0.5, and 0 means the reports name different places.
  */
 export function placeScore(a: readonly PlaceEntity[], b: readonly PlaceEntity[]): number | null {
-  if (a.length === 0 || b.length === 0) return null;
-  let best = 0;
+  let fineA = false;
+  let fineB = false;
+  for (const x of a) fineA ||= x.fine;
+  for (const y of b) fineB ||= y.fine;
+  if (!fineA || !fineB) return null;
+  let fine = 0;
+  let coarse = 0;
   for (const x of a) {
     for (const y of b) {
-      const d = diceBigrams(x.name, y.name);
+      const d = placeMatch(x, y);
       if (d < 0.5) continue;
-      const s = x.fine && y.fine ? d : 0.5 * d;
-      if (s > best) best = s;
+      if (x.fine && y.fine) fine = Math.max(fine, d);
+      else if (!x.fine && !y.fine) coarse = Math.max(coarse, 0.5 * d);
     }
   }
-  return best;
+  // Both name specific places and none of them match: different places, whatever road they share.
+  if (fine === 0) return 0;
+  return Math.max(fine, coarse);
 }
 
 /** 32-bit FNV-1a hash of a string (block keys, exact-text keys). */

@@ -5,6 +5,7 @@
  * is never copied into the repository.
  */
 import { readFileSync } from 'node:fs';
+import type { ClusterEvent } from '../schema/types.generated';
 import type { ClusterConfigInput } from './config';
 import { ClusterEngine, type ClusterInput, type ClusterOutcome } from './engine';
 import { addCounts, groupBy, pairCounts, pairScores, round, type PairCounts, type PairScores } from './metrics';
@@ -27,6 +28,8 @@ export const TIPDM_CONFIG: ClusterConfigInput = {
   repeatWindowHours: 24 * 90,
   hotWindowHours: 24 * 7,
   hotReporters: 5,
+  // Long petitions share fewer words than short calls: a slightly lower link threshold.
+  linkThreshold: 0.11,
 };
 
 /** Message time "2019-02-28 11:25:05" (China time, UTC+8) → ms since epoch. */
@@ -78,12 +81,45 @@ export function timeOrder<T extends { timeMs: number; ticketId: string }>(xs: T[
   return [...xs].sort((a, b) => a.timeMs - b.timeMs || (a.ticketId < b.ticketId ? -1 : a.ticketId > b.ticketId ? 1 : 0));
 }
 
-/** Run the engine over messages in time order; outcome per msg_id. */
+/**
+ * Run the engine over messages in time order; outcome per msg_id, with `clusterId` resolved
+ * through later `merged` events (the final cluster of each message, as a consumer applying the
+ * event stream would see it).
+ */
 export function clusterTipdm(messages: TipdmMessage[], config: ClusterConfigInput = TIPDM_CONFIG): Map<string, ClusterOutcome> {
   const engine = new ClusterEngine(config);
   const out = new Map<string, ClusterOutcome>();
-  for (const input of timeOrder(messages.map(tipdmToInput))) out.set(input.ticketId, engine.process(input));
+  const merges = new MergeMap();
+  for (const input of timeOrder(messages.map(tipdmToInput))) {
+    const o = engine.process(input);
+    merges.apply(o.events);
+    out.set(input.ticketId, o);
+  }
+  for (const o of out.values()) o.clusterId = merges.resolve(o.clusterId);
   return out;
+}
+
+/** Applies `merged` cluster events: resolves a cluster id published earlier to its current id. */
+export class MergeMap {
+  private readonly into = new Map<string, string>();
+
+  apply(events: readonly ClusterEvent[]): void {
+    for (const e of events) {
+      if (e.type !== 'merged') continue;
+      for (const from of e.mergedFrom) if (from !== e.clusterId) this.into.set(from, e.clusterId);
+    }
+  }
+
+  resolve(id: string): string {
+    let cur = id;
+    for (let guard = 0; guard < 10_000; guard++) {
+      const next = this.into.get(cur);
+      if (next === undefined) break;
+      cur = next;
+    }
+    if (cur !== id) this.into.set(id, cur);
+    return cur;
+  }
 }
 
 export interface SilverTeamRow {

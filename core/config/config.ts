@@ -4,6 +4,7 @@ import { CONNECTORS } from '../../connectors';
 import { ConfigError } from '../errors';
 import { classificationConfigSchema } from '../catalog/classify';
 import { routingConfigSchema } from '../routing/router';
+import { resolveClusterConfig, type ClusterConfigInput } from '../cluster/config';
 import { configAjv, formatAjvErrors, loadSchema } from '../schema/ajv';
 
 export interface ConnectorInstanceConfig {
@@ -80,6 +81,11 @@ export function validateConfig(doc: unknown): HubConfig {
   for (const [path, schema, value] of parts) {
     const v = configAjv.compile(schema);
     if (!v(value)) errors.push(formatAjvErrors(v.errors, path));
+  }
+  try {
+    resolveClusterConfig(cfg.clustering as ClusterConfigInput);
+  } catch (e) {
+    errors.push((e as Error).message.replace('cluster config: /', '/clustering/'));
   }
   if (errors.length) throw new ConfigError(`invalid config: ${errors.join('; ')}`, { dataPath: errors[0]?.split(' ')[0] ?? null });
   return cfg;

@@ -20,3 +20,17 @@ export interface StageOutput {
   /** Cluster events produced while processing this ticket, published on tickets.clusters.v1. */
   events: ClusterEvent[];
 }
+
+/**
+ * A stateful stage whose state is rebuilt after a restart from the tickets it published: the hub
+ * reads `tickets.canonical.v1` back from `restoreHorizonMs` before the newest ticket, in
+ * publication order, and hands them to `restore` (which emits no events) before the first `run`.
+ */
+export interface RestorableStage extends Stage {
+  readonly restoreHorizonMs: number;
+  restore(published: Iterable<CanonicalTicket>): void;
+}
+
+export function isRestorable(s: Stage): s is RestorableStage {
+  return typeof (s as Partial<RestorableStage>).restore === 'function' && typeof (s as Partial<RestorableStage>).restoreHorizonMs === 'number';
+}

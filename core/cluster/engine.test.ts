@@ -1,0 +1,217 @@
+import fc from 'fast-check';
+import { ULID_PATTERN } from '../ids';
+import { ClusterEngine, type ClusterInput, type ClusterOutcome } from './engine';
+import { evaluateSynthetic, generateSynthetic, type SyntheticReport } from './synthetic';
+import { MergeMap } from './tipdm';
+import { extractPlaces, normalizeText } from './text';
+
+const H = 3_600_000;
+const T0 = Date.UTC(2026, 0, 5, 8);
+
+function report(id: string, hour: number, text: string, extra: Partial<ClusterInput> = {}): ClusterInput {
+  return {
+    ticketId: id,
+    timeMs: T0 + hour * H,
+    title: null,
+    text,
+    contactToken: `tok-${id}`,
+    channel: 'hotline-12345',
+    sourceId: id,
+    jurisdiction: { district: 'D1', street: 'S1', community: null, grid: null },
+    point: null,
+    categoryFamily: null,
+    appealType: 'complaint',
+    ...extra,
+  };
+}
+
+function runAll(engine: ClusterEngine, reports: ClusterInput[]): ClusterOutcome[] {
+  return reports.map((r) => engine.process(r));
+}
+
+function resolvedClusters(reports: SyntheticReport[], engine = new ClusterEngine()): Map<string, ClusterOutcome> {
+  const merges = new MergeMap();
+  const out = new Map<string, ClusterOutcome>();
+  for (const r of reports) {
+    const o = engine.process(r.input);
+    merges.apply(o.events);
+    out.set(r.input.ticketId, o);
+  }
+  for (const o of out.values()) o.clusterId = merges.resolve(o.clusterId);
+  return out;
+}
+
+describe('text normalisation', () => {
+  it('strips operator boilerplate, greetings and masked numbers', () => {
+    const n = normalizeText('市民来电反映：金阳小区门口路灯不亮，请相关部门尽快处理。来电号码138****5678，谢谢！');
+    expect(n).toBe('金阳小区门口路灯不亮');
+    expect(normalizeText('尊敬的领导您好！翠湖花园垃圾没人清运***')).toBe('翠湖花园垃圾没人清运');
+  });
+
+  it('extracts place entities without the road or district in front', () => {
+    const names = extractPlaces(normalizeText('投诉A2区丽发新城附近建搅拌站，长江路金阳小区也受影响')).map((p) => p.name);
+    expect(names).toContain('丽发新城');
+    expect(names).toContain('金阳小区');
+  });
+});
+
+describe('ClusterEngine', () => {
+  it('links paraphrased reports of one issue and explains the link', () => {
+    const e = new ClusterEngine();
+    const [a, b] = runAll(e, [
+      report('A', 0, '市民来电反映：金阳小区门口路灯坏了晚上一片漆黑，请相关部门尽快处理。'),
+      report('B', 2, '来电人称金阳小区门口路灯损坏好几天不亮，希望有关部门尽快核实处理。'),
+    ]) as [ClusterOutcome, ClusterOutcome];
+    expect(a.role).toBe('primary');
+    expect(a.clusterId).toBe('cl_A');
+    expect(b.clusterId).toBe('cl_A');
+    expect(b.role).toBe('member');
+    const s = b.score as NonNullable<ClusterOutcome['score']>;
+    for (const k of ['text', 'head', 'body', 'place', 'time', 'total']) expect(typeof s[k]).toBe('number');
+    expect(s.place).toBe(1);
+    expect(b.events.map((x) => x.type)).toEqual(['created']);
+    const ev = b.events[0] as NonNullable<ClusterOutcome['events'][0]>;
+    expect(ev.id).toMatch(ULID_PATTERN);
+    expect(ev.link).toMatchObject({ from: 'B', to: 'A' });
+    expect(ev.size).toBe(2);
+  });
+
+  it('keeps the same problem at two different estates apart', () => {
+    const e = new ClusterEngine();
+    const [a, b] = runAll(e, [
+      report('A', 0, '市民来电反映：金阳小区门口路灯不亮，请相关部门尽快处理。'),
+      report('B', 1, '市民来电反映：翠湖花园门口路灯不亮，请相关部门尽快处理。'),
+    ]) as [ClusterOutcome, ClusterOutcome];
+    expect(b.clusterId).not.toBe(a.clusterId);
+  });
+
+  it('marks a cross-channel copy as a duplicate and puts it in the cluster', () => {
+    const e = new ClusterEngine();
+    const text = '报警人称：金阳小区（长江路）下水道堵塞污水外溢，经研判属非警务警情，转12345处置。';
+    const [a, b] = runAll(e, [
+      report('A', 0, text, { channel: 'police-110', contactToken: 'same' }),
+      report('B', 1, '市民来电反映：长江路金阳小区下水道堵塞污水外溢，请相关部门尽快处理。', { contactToken: 'same' }),
+    ]) as [ClusterOutcome, ClusterOutcome];
+    expect(b.duplicateOf).toBe('A');
+    expect(b.clusterId).toBe(a.clusterId);
+    expect(b.repeatOf).toBeNull();
+  });
+
+  it('recognises a repeat caller (一人多诉) and counts repeats', () => {
+    const e = new ClusterEngine();
+    const out = runAll(e, [
+      report('A', 0, '市民来电反映：金阳小区工地夜间施工噪音很大，请相关部门尽快处理。', { contactToken: 'x' }),
+      report('B', 30, '来电人称金阳小区工地半夜还在施工扰民，希望有关部门尽快核实处理。', { contactToken: 'x' }),
+      report('C', 60, '市民来电反映：金阳小区工地夜间施工噪音很大，还是没人管，请相关部门尽快处理。', { contactToken: 'x' }),
+    ]);
+    expect(out.map((o) => o.repeatOf)).toEqual([null, 'A', 'A']);
+    expect(out.map((o) => o.repeatCount)).toEqual([0, 1, 2]);
+  });
+
+  it('fires hot at N distinct reporters within T hours, not at N reports by one reporter', () => {
+    const text = (i: number): string => `市民来电反映：金阳小区${['垃圾堆积没人清运', '垃圾好几天没有清理', '生活垃圾堆满发臭'][i % 3]}，请相关部门尽快处理。`;
+    const one = new ClusterEngine({ hotReporters: 3, hotWindowHours: 24 });
+    const sameReporter = runAll(one, [0, 1, 2, 3, 4].map((i) => report(`S${i}`, i, text(i), { contactToken: 'one' })));
+    expect(sameReporter.flatMap((o) => o.events).filter((x) => x.type === 'hot')).toHaveLength(0);
+
+    const many = new ClusterEngine({ hotReporters: 3, hotWindowHours: 24 });
+    const out = runAll(many, [0, 1, 2, 3].map((i) => report(`M${i}`, i, text(i))));
+    const hot = out.flatMap((o) => o.events).filter((x) => x.type === 'hot');
+    expect(hot).toHaveLength(1);
+    expect(hot[0]).toMatchObject({ hot: { reporters: 3, windowHours: 24, threshold: 3 } });
+    expect(hot[0]?.reporterCount).toBeGreaterThanOrEqual(3);
+
+    const slow = new ClusterEngine({ hotReporters: 3, hotWindowHours: 24 });
+    const spread = runAll(slow, [0, 30, 60, 90].map((h, i) => report(`L${i}`, h, text(i))));
+    expect(spread.flatMap((o) => o.events).filter((x) => x.type === 'hot')).toHaveLength(0);
+  });
+
+  it('emits merged when a report bridges two clusters; the earliest primary survives', () => {
+    // Two small clusters that only a third, strongly similar report joins.
+    const e = new ClusterEngine({ mergeThreshold: 0.2 });
+    const out = runAll(e, [
+      report('A', 0, '金阳小区电梯故障困人', { jurisdiction: { district: 'D1', street: 'S1', community: null, grid: null } }),
+      report('B', 1, '金阳小区消防通道堆满杂物', { jurisdiction: { district: 'D1', street: 'S1', community: null, grid: null } }),
+      report('C', 2, '金阳小区电梯故障困人，消防通道堆满杂物', { jurisdiction: { district: 'D1', street: 'S1', community: null, grid: null } }),
+    ]);
+    const merged = out.flatMap((o) => o.events).filter((x) => x.type === 'merged');
+    expect(merged).toHaveLength(1);
+    expect(merged[0]).toMatchObject({ clusterId: 'cl_A', mergedFrom: ['cl_B'], size: 3 });
+    expect(out[2]?.clusterId).toBe('cl_A');
+  });
+
+  it('is deterministic: the same input order gives identical outcomes and events', () => {
+    const reports = generateSynthetic({ seed: 3, incidents: 150 });
+    const a = runAll(new ClusterEngine(), reports.map((r) => r.input));
+    const b = runAll(new ClusterEngine(), reports.map((r) => r.input));
+    expect(JSON.stringify(a)).toBe(JSON.stringify(b));
+  });
+
+  it('evicts by window: memory stays bounded as the stream goes on', () => {
+    const e = new ClusterEngine({ windowHours: 24, repeatWindowHours: 24, exactWindowHours: 24 });
+    const reports = generateSynthetic({ seed: 5, incidents: 1500, spanHours: 24 * 60 });
+    let maxLive = 0;
+    for (const r of reports) {
+      e.process(r.input);
+      maxLive = Math.max(maxLive, e.size);
+    }
+    // ~60 days of traffic, but only about two days of it held at any time.
+    expect(maxLive).toBeLessThan(reports.length / 10);
+    const st = e.stats();
+    expect(st.exactKeys).toBeLessThan(reports.length / 10);
+    expect(st.reporters).toBeLessThan(reports.length / 10);
+  });
+
+  it('restarting mid-stream (restore from published results) gives the same results as an uninterrupted run', () => {
+    const reports = generateSynthetic({ seed: 11, incidents: 160, spanHours: 24 * 20 }).map((r) => r.input);
+    const config = { windowHours: 72, repeatWindowHours: 96, exactWindowHours: 96 };
+    const full = runAll(new ClusterEngine(config), reports);
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: reports.length - 1 }), (cut) => {
+        const first = new ClusterEngine(config);
+        const before = runAll(first, reports.slice(0, cut));
+        const restarted = new ClusterEngine(config);
+        const horizon = restarted.restoreHorizonMs;
+        const newest = Math.max(...reports.slice(0, cut).map((r) => r.timeMs));
+        const replay = reports
+          .slice(0, cut)
+          .map((input, i) => ({ input, o: before[i] as ClusterOutcome }))
+          .filter((x) => x.input.timeMs >= newest - horizon)
+          .map(({ input, o }) => ({
+            input,
+            published: { clusterId: o.clusterId, duplicateOf: o.duplicateOf, repeatOf: o.repeatOf, repeatCount: o.repeatCount },
+          }));
+        restarted.restore(replay);
+        const after = runAll(restarted, reports.slice(cut));
+        expect(JSON.stringify(after)).toBe(JSON.stringify(full.slice(cut)));
+      }),
+      { numRuns: 12, seed: 42 },
+    );
+  });
+});
+
+describe('synthetic multi-channel ground truth', () => {
+  const reports = generateSynthetic({ seed: 7, incidents: 600, spanHours: 24 * 14, estates: 600 });
+  const scores = evaluateSynthetic(reports, resolvedClusters(reports));
+
+  // Floors at the measured figures (docs/clustering.md): regressions fail here. Cluster precision
+  // and duplicate precision are below the issue's aims; see "Known weaknesses" in the docs.
+  it('clusters reports of one incident (pairwise P/R)', () => {
+    expect(scores.cluster.recall).toBeGreaterThanOrEqual(0.9);
+    expect(scores.cluster.precision).toBeGreaterThanOrEqual(0.6);
+  });
+
+  it('finds cross-channel duplicates', () => {
+    expect(scores.duplicate.recall).toBeGreaterThanOrEqual(0.6);
+    expect(scores.duplicate.precision).toBeGreaterThanOrEqual(0.45);
+  });
+
+  it('finds repeat callers', () => {
+    expect(scores.repeat.precision).toBeGreaterThanOrEqual(0.75);
+    expect(scores.repeat.recall).toBeGreaterThanOrEqual(0.4);
+  });
+
+  it('reports its figures', () => {
+    console.log('synthetic P/R per kind', JSON.stringify(scores));
+  });
+});

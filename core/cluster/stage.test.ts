@@ -1,0 +1,66 @@
+import type { CanonicalTicket, ClusterEvent } from '../schema/types.generated';
+import { ClusterStage } from './stage';
+
+function ticket(id: string, minutes: number, text: string, channel: CanonicalTicket['source']['channel'] = 'hotline-12345'): CanonicalTicket {
+  const at = new Date(Date.UTC(2026, 0, 5, 8, minutes)).toISOString();
+  return {
+    schemaVersion: 'ticket/v1',
+    id,
+    source: { channel, connectorId: 'test', sourceId: id, receivedAt: at, occurredAt: at, rawRef: { topic: 'intake.raw.v1', envelopeId: id, sha256: '0'.repeat(64) } },
+    reporter: { nameMasked: null, phoneMasked: null, contactToken: `tok-${id}`, anonymous: false, role: 'resident' },
+    title: null,
+    text,
+    appealType: 'complaint',
+    location: { address: null, point: { lon: 117.28, lat: 31.86, crs: 'WGS-84', sourceCrs: 'WGS-84' }, district: '包河区', street: '望湖街道', community: null, grid: null },
+    channelCategory: null,
+    classification: { catalogVersion: null, category: null, subcategory: null, confidence: 0, method: 'none', alternatives: [] },
+    routing: { status: 'unrouted', department: null, coHandlers: [], jurisdiction: null, territorial: null, rule: null, reason: null, dueAt: null, priority: null },
+    urgency: 'normal',
+    attachments: [],
+    dedup: { key: `${channel}:${id}`, duplicateOf: null, repeatOf: null, repeatCount: 0 },
+    cluster: { id: null, role: 'none', score: null },
+    channelFields: {},
+    trace: { pipelineVersion: 't', mappingVersion: null, catalogVersion: null, stages: [], processedAt: at },
+  };
+}
+
+const A = '01KA0000000000000000000001';
+const B = '01KA0000000000000000000002';
+const C = '01KA0000000000000000000003';
+
+describe('ClusterStage', () => {
+  it('fills dedup and cluster fields and emits events', () => {
+    const stage = new ClusterStage();
+    const events: ClusterEvent[] = [];
+    const a = stage.run(ticket(A, 0, '市民来电反映：金阳小区门口路灯不亮，请相关部门尽快处理。'), { events });
+    const b = stage.run(ticket(B, 30, '来电人称金阳小区门口路灯坏了晚上一片漆黑，希望有关部门尽快核实处理。'), { events });
+    expect(a.cluster).toEqual({ id: `cl_${A}`, role: 'primary', score: null });
+    expect(b.cluster.id).toBe(`cl_${A}`);
+    expect(b.cluster.role).toBe('member');
+    expect(b.cluster.score?.total).toBeGreaterThan(0);
+    expect(b.cluster.score?.distance).toBe(1);
+    expect(events.map((e) => e.type)).toEqual(['created']);
+    expect(events[0]?.block).toMatch(/^g:/);
+  });
+
+  it('restores from published tickets without events and continues identically', () => {
+    const texts = [
+      '市民来电反映：金阳小区门口路灯不亮，请相关部门尽快处理。',
+      '来电人称金阳小区门口路灯坏了晚上一片漆黑，希望有关部门尽快核实处理。',
+      '网格员巡查发现金阳小区路灯损坏好几天不亮，已拍照上报。',
+    ];
+    const ids = [A, B, C];
+    const full = new ClusterStage();
+    const published = ids.map((id, i) => full.run(ticket(id, i * 10, texts[i] as string), { events: [] }));
+
+    const first = new ClusterStage();
+    const p0 = first.run(ticket(A, 0, texts[0] as string), { events: [] });
+    const p1 = first.run(ticket(B, 10, texts[1] as string), { events: [] });
+    const restarted = new ClusterStage();
+    restarted.restore([p0, p1]);
+    const events: ClusterEvent[] = [];
+    const again = restarted.run(ticket(C, 20, texts[2] as string), { events });
+    expect(again.cluster).toEqual(published[2]?.cluster);
+    expect(events.map((e) => e.type)).toEqual(['grew']);
+  });
+});

@@ -1,0 +1,81 @@
+import type { CanonicalTicket } from '../schema/types.generated';
+import type { Stage, StageOutput } from '../pipeline/stage';
+import type { ClusterConfigInput } from './config';
+import { ClusterEngine, type ClusterInput, type PublishedAssignment } from './engine';
+
+/** The engine's view of a canonical ticket. */
+export function ticketToClusterInput(t: CanonicalTicket): ClusterInput {
+  const loc = t.location;
+  const time = Date.parse(t.source.occurredAt ?? t.source.receivedAt);
+  return {
+    ticketId: t.id,
+    timeMs: Number.isNaN(time) ? 0 : time,
+    title: t.title,
+    text: t.text,
+    contactToken: t.reporter.anonymous ? null : t.reporter.contactToken,
+    channel: t.source.channel,
+    sourceId: t.source.sourceId,
+    jurisdiction: { district: loc.district, street: loc.street, community: loc.community, grid: loc.grid },
+    point: loc.point !== null ? { lon: loc.point.lon, lat: loc.point.lat } : null,
+    // Clustering runs before classification, so this is usually null: blocking then uses place only.
+    categoryFamily: t.classification.category?.code ?? null,
+    appealType: t.appealType,
+  };
+}
+
+/** The clustering fields of a ticket as it was published. */
+export function publishedAssignment(t: CanonicalTicket): PublishedAssignment {
+  return {
+    clusterId: t.cluster.id,
+    duplicateOf: t.dedup.duplicateOf,
+    repeatOf: t.dedup.repeatOf,
+    repeatCount: t.dedup.repeatCount,
+  };
+}
+
+/**
+ * Pipeline stage `cluster` (dedup → cluster → classify → route): fills `dedup.duplicateOf`,
+ * `dedup.repeatOf`, `dedup.repeatCount` and `cluster {id, role, score}`, and adds cluster events
+ * (created, grew, merged, hot) to `out.events` for tickets.clusters.v1.
+ *
+ * Stateful: one stage instance per partition (locality key), fed in partition order. After a
+ * restart call `restore()` with the tickets already published on tickets.canonical.v1 (the last
+ * `restoreHorizonMs`, in publication order) before the first `run()`: clusters then keep their ids
+ * and the results are those of an uninterrupted run.
+ */
+export class ClusterStage implements Stage {
+  readonly name = 'cluster' as const;
+  readonly engine: ClusterEngine;
+
+  constructor(config: ClusterConfigInput = {}) {
+    this.engine = new ClusterEngine(config);
+  }
+
+  /** How far back `restore()` needs published tickets (ms before the newest one). */
+  get restoreHorizonMs(): number {
+    return this.engine.restoreHorizonMs;
+  }
+
+  run(ticket: CanonicalTicket, out: StageOutput): CanonicalTicket {
+    const o = this.engine.process(ticketToClusterInput(ticket));
+    out.events.push(...o.events);
+    const score: Record<string, number> | null = o.score !== null ? { ...(o.score as Record<string, number>) } : null;
+    if (score !== null && o.duplicateScore !== null) score.duplicate = o.duplicateScore;
+    return {
+      ...ticket,
+      dedup: { ...ticket.dedup, duplicateOf: o.duplicateOf, repeatOf: o.repeatOf, repeatCount: o.repeatCount },
+      cluster: { id: o.clusterId, role: o.role, score },
+    };
+  }
+
+  /**
+   * Rebuild state from tickets already published, without producing events. Tickets whose
+   * cluster field is untouched (`id: null`) are processed as new (their events are discarded).
+   */
+  restore(published: Iterable<CanonicalTicket>): void {
+    function* inputs(): Generator<{ input: ClusterInput; published: PublishedAssignment }> {
+      for (const t of published) yield { input: ticketToClusterInput(t), published: publishedAssignment(t) };
+    }
+    this.engine.restore(inputs());
+  }
+}
