@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
@@ -7,8 +7,9 @@ import { validateConfig } from './config/config';
 import { Hub } from './hub';
 import { silentLogger } from './logger';
 import { TOPICS } from './outputs/topics';
-import type { CanonicalTicket, DeadLetter } from './schema/types';
-import { validateDeadLetter, validateTicket } from './schema/validators';
+import type { CanonicalTicket, DeadLetter, RawEnvelope } from './schema/types';
+import { validateDeadLetter, validateRawEnvelope, validateTicket } from './schema/validators';
+import { createRawSealer } from './pii/raw-seal';
 import { residentReport, signedHeaders, TEST_SECRET } from './testing/signed';
 
 function makeHub(dir: string, clock = new FakeClock(Date.now())): Hub {
@@ -185,6 +186,39 @@ describe('a failing stage', () => {
       expect(again.statusCode).toBe(202);
       const t = (await records<CanonicalTicket>(hub, TOPICS.tickets))[0];
       expect(t?.trace.stages).toEqual(['normalize', 'enrich', 'validate', 'dedup', 'classify', 'publish']);
+    } finally {
+      await hub.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('raw bodies sealed at rest', () => {
+  it('with pii.rawKeyId the raw archive and dead letters hold only AES-GCM ciphertext, which opens to the exact bytes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hub-'));
+    const key = Buffer.alloc(32, 9).toString('base64');
+    const config = validateConfig({
+      output: { type: 'embedded', embedded: { dir } },
+      pii: { rawKeys: { k1: key }, rawKeyId: 'k1' },
+      connectors: [{ id: 'app', type: 'resident-app', config: { secrets: [TEST_SECRET] } }],
+    });
+    const hub = new Hub(config, { logger: silentLogger, registry: new Registry() });
+    await hub.start();
+    try {
+      const body = Buffer.from(JSON.stringify(residentReport(1)));
+      expect((await hub.app.inject({ method: 'POST', url: '/intake/app', payload: body, headers: signedHeaders(body) })).statusCode).toBe(202);
+      const bad = Buffer.from('{"phone":"13812345678",');
+      expect((await hub.app.inject({ method: 'POST', url: '/intake/app', payload: bad, headers: signedHeaders(bad) })).statusCode).toBe(400);
+      const raws = await records<RawEnvelope>(hub, TOPICS.raw);
+      const dls = await records<DeadLetter>(hub, TOPICS.dlq);
+      const sealer = createRawSealer({ k1: key }, 'k1');
+      expect(raws[0]?.bodyEncryption?.keyId).toBe('k1');
+      expect(validateRawEnvelope(raws[0])).toBe(true);
+      expect(sealer?.open(raws[0] as RawEnvelope).equals(body)).toBe(true);
+      expect(sealer?.open((dls[0] as DeadLetter).raw).equals(bad)).toBe(true);
+      const log = readFileSync(join(dir, 'log.jsonl'), 'utf8');
+      expect(log).not.toContain(Buffer.from('13812345678').toString('base64').slice(0, 12));
+      expect(log).not.toContain('13812345678');
     } finally {
       await hub.stop();
       rmSync(dir, { recursive: true, force: true });

@@ -11,6 +11,7 @@ import { EmbeddedLog } from './outputs/embedded';
 import { KafkaOutput } from './outputs/kafka';
 import type { Output } from './outputs/output';
 import { OutputCheckpoints } from './outputs/checkpoints';
+import { createRawSealer } from './pii/raw-seal';
 import { TOPICS } from './outputs/topics';
 import { DedupIndex } from './pipeline/dedup-index';
 import { Pipeline, type Source } from './pipeline/pipeline';
@@ -77,6 +78,7 @@ export class Hub {
       tokenSecret: config.pii.tokenSecret,
       dedup: this.dedup,
       stages: (this.stages = opts.stages ?? []),
+      rawSealer: createRawSealer(config.pii.rawKeys, config.pii.rawKeyId),
     });
     this.app = createServer();
     installOpsRoutes(this.app, {

@@ -21,7 +21,7 @@ export interface HubConfig {
     embedded: { dir: string };
     kafka: { brokers: string[]; clientId: string; partitions: number; replicationFactor: number; writeTimeoutMs: number; connectionTimeoutMs: number; rawRetentionMs: number };
   };
-  pii: { tokenSecret: string };
+  pii: { tokenSecret: string; rawKeys: Record<string, string>; rawKeyId: string | null };
   dedup: { windowHours: number };
   simulator: { enabled: boolean; intervalMs: number; connectorId: string | null };
   connectors: ConnectorInstanceConfig[];

@@ -14,6 +14,7 @@ import type { TicketDraft } from '../sdk/draft';
 import { DedupIndex } from './dedup-index';
 import { assembleTicket, dedupKey } from './enrich';
 import type { Stage, StageOutput } from './stage';
+import type { RawSealer } from '../pii/raw-seal';
 
 export interface PipelineDeps {
   output: Output;
@@ -24,6 +25,8 @@ export interface PipelineDeps {
   dedup: DedupIndex;
   /** Stages after exact dedup, in order: cluster, classify, route. */
   stages: Stage[];
+  /** Seals raw bodies at rest (pii.rawKeyId); null keeps them in the clear. */
+  rawSealer?: RawSealer | null;
 }
 
 /** Who is submitting: a configured connector instance. */
@@ -56,6 +59,7 @@ export class Pipeline {
       n++;
     }
     const body = raw.body.length > bodyLimitForArchive ? raw.body.subarray(0, bodyLimitForArchive) : raw.body;
+    const sealed = this.d.rawSealer ? this.d.rawSealer.seal(body) : null;
     return {
       schemaVersion: 'raw/v1',
       id: ulid(receivedAt),
@@ -66,7 +70,8 @@ export class Pipeline {
       receivedAt: new Date(receivedAt).toISOString(),
       contentType: raw.contentType.slice(0, 128),
       headers,
-      body: body.toString('base64'),
+      body: sealed ? sealed.body : body.toString('base64'),
+      ...(sealed ? { bodyEncryption: sealed.bodyEncryption } : {}),
       sha256: createHash('sha256').update(raw.body).digest('hex'),
     };
   }

@@ -203,10 +203,19 @@ export interface RawEnvelope {
     [k: string]: string | undefined;
   };
   /**
-   * The raw bytes, base64.
+   * The raw bytes, base64 — or, when bodyEncryption is present, the AES-256-GCM ciphertext of them, base64.
    */
   body: string;
   sha256: string;
+  /**
+   * Present when the hub seals raw bodies at rest (pii.rawKeys): the body is encrypted with the named key.
+   */
+  bodyEncryption?: {
+    alg: 'A256GCM';
+    keyId: string;
+    iv: string;
+    tag: string;
+  };
 }
 
 /**
