@@ -5,7 +5,7 @@ import { createLogger } from '../logger';
 import { Hub } from '../hub';
 import { ResidentAppSimulator } from '../sim/resident-app';
 import { defaultStages } from '../stages';
-import { configurationDoc } from '../config/docs';
+import { configurationDoc, metricsDoc } from '../config/docs';
 import { catalogCommand } from './commands/catalog';
 import { classifyCommand } from './commands/classify';
 import { clusterCommand } from './commands/cluster';
@@ -21,7 +21,7 @@ usage:
                                           classify messages (id fields copied, category, label_l1…)
   intake-hub cluster --input FILE.jsonl --format tipdm|ticket --output FILE.jsonl
                                           多人一诉 clustering / 一人多诉 through the pipeline's engine
-  intake-hub docs config                  print the configuration reference (docs/configuration.md)
+  intake-hub docs config|metrics          print the configuration or metrics reference (docs/*.md)
   intake-hub help
 
 environment: HUB_CONFIG (config file), KAFKA_BROKERS, PORT, HUB_TOKEN_SECRET, LOG_LEVEL
@@ -101,8 +101,9 @@ export async function main(argv: string[]): Promise<number> {
     case 'cluster':
       return clusterCommand(rest);
     case 'docs':
-      if (rest[0] !== 'config') throw new ConfigError('usage: intake-hub docs config');
-      process.stdout.write(configurationDoc());
+      if (rest[0] === 'config') process.stdout.write(configurationDoc());
+      else if (rest[0] === 'metrics') process.stdout.write(await metricsDoc());
+      else throw new ConfigError('usage: intake-hub docs config|metrics');
       return 0;
     case undefined:
     case 'help':

@@ -47,3 +47,27 @@ export function configurationDoc(): string {
   }
   return out.join('\n') + '\n';
 }
+
+/** docs/metrics.md, generated from the metrics the hub registers (HubMetrics). */
+export async function metricsDoc(): Promise<string> {
+  const { Registry } = await import('prom-client');
+  const { HubMetrics } = await import('../metrics');
+  const reg = new Registry();
+  new HubMetrics(reg);
+  const metrics = reg.getMetricsAsArray() as unknown as { name: string; help: string; labelNames?: string[]; constructor: { name: string } }[];
+  const out = [
+    '# Metrics',
+    '',
+    '<!-- GENERATED from core/metrics.ts by `intake-hub docs metrics`; a unit test fails when it is stale. -->',
+    '',
+    'Served on `GET /metrics` (Prometheus text format). Names follow `intake_<noun>_<unit>`; labels are closed sets (connector ids and channels from config, reasons from the error-code catalog, stages from the pipeline) — never ids, URLs or free text. Process metrics (`intake_process_*`) come from prom-client defaults.',
+    '',
+    '| metric | type | labels | help |',
+    '|---|---|---|---|',
+  ];
+  for (const m of [...metrics].sort((a, b) => a.name.localeCompare(b.name))) {
+    const labels = m.labelNames ?? [];
+    out.push(`| \`${m.name}\` | ${m.constructor.name.toLowerCase()} | ${labels.map((l) => `\`${l}\``).join(', ')} | ${m.help} |`);
+  }
+  return out.join('\n') + '\n';
+}
