@@ -225,3 +225,40 @@ describe('raw bodies sealed at rest', () => {
     }
   });
 });
+
+describe('dead-letter API', () => {
+  it('browses rejections and replays one: an accepted replay makes the ticket, a failing one names the original', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hub-'));
+    const config = validateConfig({ output: { type: 'embedded', embedded: { dir } }, connectors: [{ id: 'app', type: 'resident-app', config: { secrets: [TEST_SECRET] } }] });
+    let fail = true;
+    const hub = new Hub(config, {
+      logger: silentLogger,
+      registry: new Registry(),
+      stages: [{ name: 'classify', run: (t) => { if (fail) throw new Error('catalog bug'); return t; } }],
+    });
+    await hub.start();
+    try {
+      const body = Buffer.from(JSON.stringify(residentReport(1)));
+      await hub.app.inject({ method: 'POST', url: '/intake/app', payload: body, headers: signedHeaders(body) });
+      const bad = Buffer.from('not json');
+      await hub.app.inject({ method: 'POST', url: '/intake/app', payload: bad, headers: signedHeaders(bad) });
+      const list = (await hub.app.inject('/api/deadletters?connector=app')).json() as { deadLetters: { id: string; stage: string; error: { code: string } }[] };
+      expect(list.deadLetters.map((d) => d.error.code)).toEqual(['INTAKE_ERR_PAYLOAD_INVALID', 'INTAKE_ERR_INTERNAL']);
+      const [badDl, bugDl] = list.deadLetters;
+      const again = await hub.app.inject({ method: 'POST', url: `/api/deadletters/${badDl?.id}/replay` });
+      expect(again.statusCode).toBe(422);
+      const dls = await records<DeadLetter>(hub, TOPICS.dlq);
+      expect(dls.at(-1)?.replayOf).toBe(badDl?.id);
+      fail = false;
+      const ok = await hub.app.inject({ method: 'POST', url: `/api/deadletters/${bugDl?.id}/replay` });
+      expect(ok.statusCode).toBe(200);
+      expect((ok.json() as { outcome: string }).outcome).toBe('accepted');
+      const tickets = await records<CanonicalTicket>(hub, TOPICS.tickets);
+      expect(tickets.map((t) => t.source.sourceId)).toEqual(['RA-T-000001']);
+      expect((await hub.app.inject({ method: 'POST', url: '/api/deadletters/01JC0000000000000000000000/replay' })).statusCode).toBe(404);
+    } finally {
+      await hub.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -17,7 +17,8 @@ import { DedupIndex } from './pipeline/dedup-index';
 import { Pipeline, type Source } from './pipeline/pipeline';
 import { isRestorable, type Stage } from './pipeline/stage';
 import type { CanonicalTicket } from './schema/types';
-import type { CheckpointStore, Connector, ConnectorContext } from './sdk/connector';
+import type { CheckpointStore, Connector, ConnectorContext, RawInput, SubmitResult } from './sdk/connector';
+import { installDeadLetterRoutes } from './admin/deadletters';
 import { createServer, installOpsRoutes } from './server/http';
 
 export interface HubOptions {
@@ -87,6 +88,8 @@ export class Hub {
       registry: this.metrics.registry,
     });
     this.installAdminRoutes(opts.catalog ?? null);
+    const sealer = createRawSealer(config.pii.rawKeys, config.pii.rawKeyId);
+    installDeadLetterRoutes(this.app, { output: this.output, sealer, clock: this.clock, submitAs: (id, raw, replayOf) => this.submitAs(id, raw, replayOf) });
     for (const c of config.connectors) this.addConnector(c.id, c.type, c.config, c.enabled);
   }
 
@@ -108,6 +111,16 @@ export class Hub {
     };
     const connector = spec.create(config as never, ctx);
     this.instances.set(id, { source, connector, enabled });
+  }
+
+  /**
+   * Submits a raw report as if connector `connectorId` had received it (no transport checks):
+   * used by replay and backfill import. Throws a SinkError when the output is down.
+   */
+  async submitAs(connectorId: string, raw: RawInput, replayOf: string | null = null): Promise<SubmitResult> {
+    const i = this.instances.get(connectorId);
+    if (!i) throw new IntakeError('INTAKE_ERR_NOT_FOUND', `no connector ${connectorId}`, false, { httpStatus: 404 });
+    return this.pipeline.submit(i.source, raw, { replayOf });
   }
 
   connectors(): Connector[] {

@@ -76,7 +76,8 @@ export class Pipeline {
     };
   }
 
-  async submit(src: Source, raw: RawInput): Promise<SubmitResult> {
+  async submit(src: Source, raw: RawInput, opts: { replayOf?: string | null } = {}): Promise<SubmitResult> {
+    const replayOf = opts.replayOf ?? null;
     const { metrics, clock } = this.d;
     const receivedAt = raw.receivedAt ?? clock.now();
     metrics.received.inc({ connector: src.connectorId, channel: src.channel });
@@ -86,7 +87,7 @@ export class Pipeline {
     try {
       draft = this.timed('normalize', () => src.spec.normalize(raw, src.config as never));
     } catch (e) {
-      return this.deadLetter(src, env, asPayloadError(e), 'normalize');
+      return this.deadLetter(src, env, asPayloadError(e), 'normalize', replayOf);
     }
 
     const key = dedupKey(src.channel, draft.sourceId);
@@ -115,7 +116,7 @@ export class Pipeline {
         const err = new PayloadError('INTAKE_ERR_TICKET_INVALID', `normalised ticket is invalid: ${formatAjvErrors(invalid, '/ticket')}`, { dataPath: firstErrorPath(invalid) });
         committed = true; // nothing for this key is pending: a corrected redelivery may try again
         this.d.dedup.forget(key);
-        return await this.deadLetter(src, env, err, 'validate');
+        return await this.deadLetter(src, env, err, 'validate', replayOf);
       }
       ticket.trace.stages.push('validate', 'dedup');
       const out: StageOutput = { events: [] };
@@ -135,7 +136,7 @@ export class Pipeline {
         committed = true;
         this.d.dedup.forget(key);
         const err = isIntakeError(e) ? e : new IntakeError('INTAKE_ERR_INTERNAL', `pipeline failed: ${e instanceof Error ? e.message : String(e)}`, false, { httpStatus: 500, cause: e });
-        return await this.deadLetter(src, env, err, 'pipeline');
+        return await this.deadLetter(src, env, err, 'pipeline', replayOf);
       }
       await this.publish(src, env, ticket, out);
       committed = true;
@@ -176,7 +177,7 @@ export class Pipeline {
     return r.deadLetterId;
   }
 
-  private async deadLetter(src: Source, env: RawEnvelope, error: IntakeError, stage: DeadLetter['stage']): Promise<{ outcome: 'rejected'; error: IntakeError; deadLetterId: string }> {
+  private async deadLetter(src: Source, env: RawEnvelope, error: IntakeError, stage: DeadLetter['stage'], replayOf: string | null = null): Promise<{ outcome: 'rejected'; error: IntakeError; deadLetterId: string }> {
     const dl: DeadLetter = {
       schemaVersion: 'dead-letter/v1',
       id: ulid(this.d.clock.now()),
@@ -186,7 +187,7 @@ export class Pipeline {
       stage,
       error: { code: error.code, message: error.message.slice(0, 2000), dataPath: error.dataPath ? error.dataPath.slice(0, 500) : null, httpStatus: error.httpStatus },
       raw: env,
-      replayOf: null,
+      replayOf,
     };
     await this.d.output.write([
       { topic: TOPICS.dlq, key: src.connectorId, value: JSON.stringify(dl), headers: { [HEADER.channel]: src.channel, [HEADER.connector]: src.connectorId, [HEADER.schema]: 'dead-letter/v1' } },
