@@ -18,6 +18,8 @@ export type IntakeErrorCode =
   | 'INTAKE_ERR_CIRCUIT_OPEN'
   | 'INTAKE_ERR_SINK_UNAVAILABLE'
   | 'INTAKE_ERR_NOT_FOUND'
+  /** Not an error but an outcome: a hand-over the hub refused by policy (110 police matter, 退回), recorded in the dead-letter topic. */
+  | 'INTAKE_ERR_BOUNCED'
   | 'INTAKE_ERR_INTERNAL';
 
 export interface IntakeErrorOptions {

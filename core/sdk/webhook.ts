@@ -16,7 +16,40 @@ export interface WebhookOptions {
   toleranceSeconds: number;
   /** Headers kept in the raw archive. */
   keepHeaders: string[];
+  /**
+   * Replaces the Standard Webhooks check (give `secrets: null` with it): throws a `PayloadError`
+   * (INTAKE_ERR_SIGNATURE / INTAKE_ERR_STALE → 401, dead-lettered at stage 'auth') to refuse.
+   */
+  authenticate?: (req: FastifyRequest, body: Buffer, nowMs: number) => void;
+  /**
+   * Runs after the transport checks and before `submit`; may answer the request itself (e.g. the
+   * 110 hand-over bounces a police matter) and resolve true, or resolve false to go on. (A boolean,
+   * not the reply: a FastifyReply is thenable.) It must only answer after whatever it recorded is
+   * durable; a SinkError it throws becomes a 503.
+   */
+  intercept?: (raw: RawInput, reply: FastifyReply) => Promise<boolean>;
+  /** How answers are written (XML receipts, Open311 bodies…); defaults to the JSON answers. */
+  respond?: Partial<WebhookResponder>;
 }
+
+/**
+ * The three kinds of answer a webhook gives. The status codes are the transport's contract and the
+ * same for every responder; only the body (and its content type) differs.
+ */
+export interface WebhookResponder {
+  /** The report is durable (accepted → 202, duplicate → 200 by default). */
+  durable(reply: FastifyReply, r: { outcome: 'accepted' | 'duplicate'; ticketId: string }, raw: RawInput): FastifyReply;
+  /** Refused for good: bad input (4xx, dead-lettered: `deadLetterId`) or an internal error (5xx, null). */
+  refused(reply: FastifyReply, e: IntakeError, deadLetterId: string | null, raw: RawInput): FastifyReply;
+  /** Not durable now, retry: 503; Retry-After is already set. */
+  unavailable(reply: FastifyReply, e: IntakeError): FastifyReply;
+}
+
+export const JSON_RESPONDER: WebhookResponder = {
+  durable: (reply, r) => reply.code(r.outcome === 'accepted' ? 202 : 200).send({ ticketId: r.ticketId, duplicate: r.outcome === 'duplicate' }),
+  refused: (reply, e, deadLetterId) => (deadLetterId === null ? reply.code(e.httpStatus >= 500 ? e.httpStatus : 500).send({ error: e.toJSON() }) : sendError(reply, e, deadLetterId)),
+  unavailable: (reply, e) => reply.code(503).send({ error: e.toJSON() }),
+};
 
 export const RETRY_AFTER_SECONDS = 5;
 
@@ -27,9 +60,12 @@ export const RETRY_AFTER_SECONDS = 5;
  * nothing is acknowledged: 503 with Retry-After, never a 2xx.
  */
 export function registerWebhook(ctx: ConnectorContext, opts: WebhookOptions, health: HealthTracker, accepting: () => boolean): void {
+  const respond: WebhookResponder = { ...JSON_RESPONDER, ...opts.respond };
   ctx.http.post(opts.path, { config: { maxBodyBytes: opts.maxBodyBytes } }, async (req: FastifyRequest, reply: FastifyReply) => {
     if (!accepting()) {
-      return reply.code(503).header('retry-after', String(RETRY_AFTER_SECONDS)).send({ error: { code: 'INTAKE_ERR_CONNECTOR_UNAVAILABLE', message: `connector ${ctx.id} is not running`, retriable: true } });
+      reply.code(503).header('retry-after', String(RETRY_AFTER_SECONDS));
+      if (opts.respond?.unavailable) return opts.respond.unavailable(reply, new IntakeError('INTAKE_ERR_SINK_UNAVAILABLE', `connector ${ctx.id} is not running`, true));
+      return reply.send({ error: { code: 'INTAKE_ERR_CONNECTOR_UNAVAILABLE', message: `connector ${ctx.id} is not running`, retriable: true } });
     }
     health.received();
     const body = (req.body as RawBody | undefined) ?? { buf: Buffer.alloc(0), size: 0, truncated: false };
@@ -46,20 +82,23 @@ export function registerWebhook(ctx: ConnectorContext, opts: WebhookOptions, hea
         const stage = early.code === 'INTAKE_ERR_SIGNATURE' || early.code === 'INTAKE_ERR_STALE' ? 'auth' : 'transport';
         const id = await ctx.reject(raw, early, stage);
         health.outcome({ outcome: 'rejected', error: early, deadLetterId: id });
-        return sendError(reply, early, id);
+        return respond.refused(reply, early, id, raw);
+      }
+      if (opts.intercept) {
+        if (await opts.intercept(raw, reply)) return reply;
       }
       const r: SubmitResult = await ctx.submit(raw);
       health.outcome(r);
-      if (r.outcome === 'rejected') return sendError(reply, r.error, r.deadLetterId);
-      return reply.code(r.outcome === 'accepted' ? 202 : 200).send({ ticketId: r.ticketId, duplicate: r.outcome === 'duplicate' });
+      if (r.outcome === 'rejected') return respond.refused(reply, r.error, r.deadLetterId, raw);
+      return respond.durable(reply, r, raw);
     } catch (e) {
       health.failure(e);
       if (e instanceof SinkError || (isIntakeError(e) && e.retriable)) {
-        return reply.code(503).header('retry-after', String(RETRY_AFTER_SECONDS)).send({ error: (e as IntakeError).toJSON() });
+        return respond.unavailable(reply.code(503).header('retry-after', String(RETRY_AFTER_SECONDS)), e as IntakeError);
       }
       ctx.logger.error('webhook submit failed', { err: e });
       const err = isIntakeError(e) ? e : new IntakeError('INTAKE_ERR_INTERNAL', 'internal error', false, { httpStatus: 500 });
-      return reply.code(err.httpStatus >= 500 ? err.httpStatus : 500).send({ error: err.toJSON() });
+      return respond.refused(reply, err, null, raw);
     }
   });
 }
@@ -70,7 +109,14 @@ function precheck(body: RawBody, contentType: string, req: FastifyRequest, opts:
   if (!opts.contentTypes.includes(media)) {
     return new PayloadError('INTAKE_ERR_UNSUPPORTED_MEDIA_TYPE', `content-type must be one of ${opts.contentTypes.join(', ')} (got "${media || 'none'}")`);
   }
-  if (opts.secrets) {
+  if (opts.authenticate) {
+    try {
+      opts.authenticate(req, body.buf, now);
+    } catch (e) {
+      if (isIntakeError(e)) return e;
+      throw e;
+    }
+  } else if (opts.secrets) {
     try {
       verifySignature(opts.secrets, { id: header(req, 'webhook-id'), timestamp: header(req, 'webhook-timestamp'), signature: header(req, 'webhook-signature') }, body.buf, now, opts.toleranceSeconds);
     } catch (e) {
