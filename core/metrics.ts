@@ -16,6 +16,10 @@ export class HubMetrics {
   readonly outputUp: Gauge<'output'>;
   readonly connectorUp: Gauge<'connector' | 'channel'>;
   readonly clusterEvents: Counter<'type'>;
+  /** Circuit breaker in front of a polled upstream: 0 closed, 1 half-open, 2 open. */
+  readonly breakerState: Gauge<'connector'>;
+  /** Poll lag of a polling connector (see core/sdk/poller.ts for the definition). */
+  readonly pollLag: Gauge<'connector'>;
 
   constructor(readonly registry: Registry = new Registry(), opts: { defaultMetrics?: boolean } = {}) {
     if (opts.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'intake_process_' });
@@ -47,5 +51,7 @@ export class HubMetrics {
     this.outputUp = new Gauge({ name: 'intake_output_up', help: '1 when the output accepted its last write or probe.', labelNames: ['output'], registers: [registry] });
     this.connectorUp = new Gauge({ name: 'intake_connector_up', help: '1 when the connector is running and healthy.', labelNames: ['connector', 'channel'], registers: [registry] });
     this.clusterEvents = new Counter({ name: 'intake_cluster_events_total', help: 'Cluster events published, by type.', labelNames: ['type'], registers: [registry] });
+    this.breakerState = new Gauge({ name: 'intake_connector_breaker_state', help: 'Circuit breaker state of a polled upstream: 0 closed, 1 half-open, 2 open.', labelNames: ['connector'], registers: [registry] });
+    this.pollLag = new Gauge({ name: 'intake_poll_lag_seconds', help: 'Seconds since the start of the last poll that read the upstream listing to its end: how stale the hub view of the upstream is.', labelNames: ['connector'], registers: [registry] });
   }
 }
