@@ -94,8 +94,11 @@ export const citySpec: ConnectorSpec<CityConfig> = {
       },
       push: pushConfigSchema(false, 'single cases (mode push turns this on)'),
     },
-    if: { properties: { mode: { const: 'pull' } } },
-    then: { required: ['baseUrl'], properties: { baseUrl: { type: 'string' } } },
+    allOf: [
+      { if: { properties: { mode: { const: 'pull' } } }, then: { required: ['baseUrl'], properties: { baseUrl: { type: 'string' } } } },
+      // mode push opens the push route: it must say how it is authenticated (secrets, or an explicit null)
+      { if: { properties: { mode: { const: 'push' } }, required: ['mode'] }, then: { required: ['push'], properties: { push: { type: 'object', required: ['secrets'], properties: { secrets: true } } } } },
+    ],
   },
   normalize: (raw, config) => normalizeCityCase(raw, config),
   create: (config, ctx) => createCity(config, ctx),

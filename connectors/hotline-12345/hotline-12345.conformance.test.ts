@@ -9,7 +9,7 @@ export function hotlineRaw(file: string, bytes: Buffer): RawInput {
 
 runConformance({
   spec: hotlineSpec as ConnectorSpec<never>,
-  config: { baseUrl: 'http://127.0.0.1:9', push: { secrets: ['whsec_aW50YWtlLWh1Yi1kZW1vLXNlY3JldC1rZXk='] } },
+  config: { baseUrl: 'http://127.0.0.1:9', push: { enabled: true, secrets: ['whsec_aW50YWtlLWh1Yi1kZW1vLXNlY3JldC1rZXk='] } },
   badConfig: { config: { baseUrl: 'http://127.0.0.1:9', pollIntervalMs: 10 }, dataPath: '/pollIntervalMs' },
   rawFromFixture: hotlineRaw,
   failingUpstream: { config: { baseUrl: 'http://127.0.0.1:9', pollIntervalMs: 1000, timeouts: { connectMs: 500 } }, withinMs: 5000 },

@@ -52,7 +52,7 @@ function makeHub(): Hub {
           maxBodyBytes: 256 * 1024,
           breaker: { timeoutMs: 5000, errorThresholdPercentage: 50, resetTimeoutMs: 1500, volumeThreshold: 2, rollingWindowMs: 30000 },
           backoff: { initialMs: 200, maxMs: 1000 },
-          push: { secrets: [TEST_SECRET] },
+          push: { enabled: true, secrets: [TEST_SECRET] },
         },
       },
     ],

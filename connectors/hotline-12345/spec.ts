@@ -87,7 +87,7 @@ export const hotlineSpec: ConnectorSpec<HotlineConfig> = {
         description: 'Optional FLDM → name table for channelCategory.name when records carry no FLMC (e.g. the city\'s 12345 subcategory list).',
         examples: [{ '001': '积水问题', '045': '噪音扰民' }],
       },
-      push: pushConfigSchema(true, 'single work orders (the same record shape as the listing rows)'),
+      push: pushConfigSchema(false, 'single work orders (the same record shape as the listing rows)'),
     },
   },
   normalize: (raw, config) => normalizeHotline(raw, config),

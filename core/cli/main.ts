@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 import { ConfigError, isIntakeError } from '../errors';
-import { loadConfigFile } from '../config/config';
+import { applyEnv, loadConfigFile, validateConfig } from '../config/config';
 import { createLogger } from '../logger';
 import { Hub } from '../hub';
 import { ResidentAppSimulator } from '../sim/resident-app';
+import { prepareDemo } from '../sim/demo';
 import { defaultStages } from '../stages';
 import { configurationDoc, metricsDoc } from '../config/docs';
 import { catalogCommand } from './commands/catalog';
@@ -37,8 +38,10 @@ function flag(argv: string[], name: string): string | undefined {
 
 async function start(argv: string[]): Promise<number> {
   const file = flag(argv, '--config') ?? process.env.HUB_CONFIG;
-  const config = loadConfigFile(file);
   const logger = createLogger();
+  // Without a config file the hub runs the demo: embedded log, every channel fed by a simulator.
+  const demo = file ? null : await prepareDemo(logger, 1000);
+  const config = demo ? validateConfig(applyEnv(demo.config, process.env)) : loadConfigFile(file);
   const shipped = defaultStages(config);
   const hub = new Hub(config, { logger, stages: shipped.stages, catalog: shipped.catalog });
   await hub.start();
@@ -53,25 +56,27 @@ async function start(argv: string[]): Promise<number> {
       sim.start();
     }
   }
+  demo?.startSenders(local);
   const out = config.output.type === 'kafka' ? `Kafka ${config.output.kafka.brokers.join(',')}` : `embedded log in ${config.output.embedded.dir}`;
   process.stdout.write(
     [
       `intake-hub listening on ${local} — output: ${out}`,
       `  readiness   ${local}/readyz`,
-      `  metrics     ${local}/metrics   (intake_published_total grows as reports arrive)`,
-      `  connectors  ${local}/api/connectors`,
-      ...config.connectors.filter((c) => c.enabled).map((c) => `  intake      POST ${local}/intake/${c.id}   (${c.type})`),
-      sim ? `  simulator   sending a resident-app report every ${config.simulator.intervalMs} ms` : '',
+      `  metrics     ${local}/metrics   (intake_published_total{channel=…} grows as reports arrive)`,
+      `  connectors  ${local}/api/connectors   dead letters ${local}/api/deadletters   catalog ${local}/api/catalog`,
+      ...config.connectors.filter((c) => c.enabled).map((c) => `  connector   ${c.id} (${c.type})`),
+      ...(demo ? ['demo traffic (no --config given):', ...demo.channels.map((c) => `  · ${c}`)] : []),
       'Ctrl-C to stop.',
       '',
-    ]
-      .filter(Boolean)
-      .join('\n') + '\n',
+    ].join('\n') + '\n',
   );
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       sim?.stop();
-      void hub.stop().finally(resolve);
+      void hub
+        .stop()
+        .then(() => demo?.stop())
+        .finally(resolve);
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);

@@ -36,6 +36,13 @@ describe('hub config', () => {
     expect(errorOf(() => validateConfig({ server: { port: 70000 } })).message).toContain('/server/port must be <= 65535');
   });
 
+  it('a push route cannot be opened without saying how it is authenticated', () => {
+    expect(errorOf(() => validateConfig({ connectors: [{ id: 'h', type: 'hotline-12345', config: { baseUrl: 'http://x:1', push: { enabled: true } } }] })).message).toContain('/connectors/0/config/push/secrets is required');
+    expect(errorOf(() => validateConfig({ connectors: [{ id: 'c', type: 'city-management', config: { mode: 'push' } }] })).message).toContain('/connectors/0/config/push is required');
+    expect(errorOf(() => validateConfig({ connectors: [{ id: 'c', type: 'city-management', config: { mode: 'push', push: {} } }] })).message).toContain('/connectors/0/config/push/secrets is required');
+    expect(() => validateConfig({ connectors: [{ id: 'h', type: 'hotline-12345', config: { baseUrl: 'http://x:1' } }] })).not.toThrow();
+  });
+
   it('environment overrides: KAFKA_BROKERS switches to Kafka, PORT, HUB_TOKEN_SECRET', () => {
     const c = validateConfig(applyEnv({}, { KAFKA_BROKERS: 'k1:9092, k2:9092', PORT: '9999', HUB_TOKEN_SECRET: 'a-long-enough-secret-value' }));
     expect(c.output.type).toBe('kafka');

@@ -650,6 +650,9 @@ export function pushConfigSchema(enabledByDefault: boolean, what: string): Recor
       toleranceSeconds: { type: 'integer', minimum: 1, maximum: 3600, default: 300, description: 'Accepted clock skew of webhook-timestamp, both ways.' },
       maxBodyBytes: { type: 'integer', minimum: 1024, maximum: 10485760, default: 262144, description: 'Largest accepted push body (413 and dead-lettered above).' },
     },
+    // an enabled push route must say how it is authenticated: secrets, or an explicit null
+    if: { properties: { enabled: { const: true } }, required: ['enabled'] },
+    then: { properties: { secrets: true }, required: ['secrets'] },
   };
 }
 
