@@ -10,6 +10,7 @@ import { configurationDoc, metricsDoc } from '../config/docs';
 import { catalogCommand } from './commands/catalog';
 import { classifyCommand } from './commands/classify';
 import { clusterCommand } from './commands/cluster';
+import { importCommand } from './commands/import';
 
 const USAGE = `intake-hub — one intake point for every resident-report channel
 
@@ -22,6 +23,8 @@ usage:
                                           classify messages (id fields copied, category, label_l1…)
   intake-hub cluster --input FILE.jsonl --format tipdm|ticket --output FILE.jsonl
                                           多人一诉 clustering / 一人多诉 through the pipeline's engine
+  intake-hub import --connector ID [--config FILE] [--charset gbk] FILE.csv|FILE.jsonl
+                                          backfill historical tickets; resumable, deduplicated
   intake-hub docs config|metrics          print the configuration or metrics reference (docs/*.md)
   intake-hub help
 
@@ -105,6 +108,8 @@ export async function main(argv: string[]): Promise<number> {
       return classifyCommand(rest);
     case 'cluster':
       return clusterCommand(rest);
+    case 'import':
+      return importCommand(rest);
     case 'docs':
       if (rest[0] === 'config') process.stdout.write(configurationDoc());
       else if (rest[0] === 'metrics') process.stdout.write(await metricsDoc());
