@@ -1,4 +1,4 @@
-import { readLabelled, trainSoftmax, vectorize, DEFAULT_TRAIN_OPTIONS, type LabelledText, type TrainOptions } from '../../core/catalog/model';
+import { foldsOf, readLabelled, trainSoftmax, vectorize, DEFAULT_TRAIN_OPTIONS, type LabelledText, type TrainOptions } from '../../core/catalog/model';
 import { sharedDataFile } from '../../core/util/shared-data';
 import { evaluate } from './metrics';
 
@@ -11,21 +11,7 @@ import { evaluate } from './metrics';
  *
  *   node dist/bench/classify/cv.js '{"bits":18,"lambda":1e-5,"epochs":16}' ...
  */
-export function foldsOf(train1: LabelledText[], k: number): Int32Array {
-  const byLabel = new Map<string, number[]>();
-  train1.forEach((r, i) => byLabel.set(r.label, [...(byLabel.get(r.label) ?? []), i]));
-  const fold = new Int32Array(train1.length);
-  let s = 12345;
-  const rnd = (): number => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 4294967296;
-  for (const idx of byLabel.values()) {
-    for (let i = idx.length - 1; i > 0; i--) {
-      const j = Math.floor(rnd() * (i + 1));
-      [idx[i], idx[j]] = [idx[j] as number, idx[i] as number];
-    }
-    idx.forEach((row, n) => (fold[row] = n % k));
-  }
-  return fold;
-}
+export { foldsOf };
 
 export function crossValidate(train1: LabelledText[], seg: LabelledText[], o: TrainOptions, k = 5): { byEpoch: number[]; folds: number[][] } {
   const labels = [...new Set(train1.map((r) => r.label))].sort();

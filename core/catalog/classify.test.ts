@@ -72,6 +72,9 @@ describe('classification cascade', () => {
     const r = strict.classify({ text: '孩子幼儿园入学难' });
     expect(r).toMatchObject({ method: 'manual', category: null, subcategory: null });
     expect(r.alternatives[0]?.subcategory).toMatch(/^C\d\d\.\d{3}$/);
+    // label_l1 still carries the model's best label as the suggestion
+    expect(r.labelL1).toBe(c.classify({ text: '孩子幼儿园入学难' }).labelL1);
+    expect(r.labelL1).toBe(model.predict('孩子幼儿园入学难').label);
   });
 
   it('manual: no model and no decisive rule', () => {

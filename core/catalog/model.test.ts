@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../errors';
-import { hashNgrams, loadModel, modelFromFile, rowText, saveModel, toModelFile, train, TextModel } from './model';
+import { chooseThreshold, fitTemperature, hashBuckets, hashNgrams, loadModel, maxNgrams, modelFromFile, rowText, saveModel, softmaxT, toModelFile, train, TextModel, type LabelledText } from './model';
 import { toyModel, toyRows, TOY_OPTIONS } from './testing';
 
 describe('hashed n-grams', () => {
@@ -31,6 +31,80 @@ describe('hashed n-grams', () => {
   });
 });
 
+describe('hashBuckets', () => {
+  it('yields every occurrence in order, the same buckets hashNgrams counts', () => {
+    const f = { bits: 16, ngramMin: 1, ngramMax: 3 };
+    const text = '小区路灯不亮，路灯坏了 123';
+    const out = new Int32Array(maxNgrams(text, f));
+    const n = hashBuckets(text, f, out);
+    const counts = new Float32Array(1 << 16);
+    const touched = new Int32Array(1000);
+    const nt = hashNgrams(text, f, counts, touched);
+    expect(new Set(out.subarray(0, n)).size).toBe(nt);
+    let total = 0;
+    for (let k = 0; k < nt; k++) total += counts[touched[k] as number] as number;
+    expect(total).toBe(n);
+  });
+
+  it('the unrolled 1–3-gram path hashes like the generic loop (1–4-grams share the 1–3 buckets)', () => {
+    const text = '反映A市A1区某小区物业乱收停车费的问题';
+    const f3 = { bits: 18, ngramMin: 1, ngramMax: 3 };
+    const f4 = { bits: 18, ngramMin: 1, ngramMax: 4 };
+    const o3 = new Int32Array(maxNgrams(text, f3));
+    const o4 = new Int32Array(maxNgrams(text, f4));
+    const s3 = new Set(o3.subarray(0, hashBuckets(text, f3, o3)));
+    const s4 = new Set(o4.subarray(0, hashBuckets(text, f4, o4)));
+    for (const b of s3) expect(s4.has(b)).toBe(true);
+  });
+
+  it('reads only the first maxChars chars', () => {
+    const f = { bits: 16, ngramMin: 1, ngramMax: 3, maxChars: 5 };
+    const a = new Int32Array(100);
+    const b = new Int32Array(100);
+    const na = hashBuckets('路灯不亮了，还有很多别的内容', f, a);
+    const nb = hashBuckets('路灯不亮了', { ...f, maxChars: 0 }, b);
+    expect(na).toBe(nb);
+    expect(Array.from(a.subarray(0, na))).toEqual(Array.from(b.subarray(0, nb)));
+  });
+});
+
+describe('calibration', () => {
+  it('softmaxT flattens with T > 1 and fitTemperature recovers an over-confident scale', () => {
+    const p1 = new Float64Array(3);
+    const p2 = new Float64Array(3);
+    softmaxT([2, 0, 0], 1, p1);
+    softmaxT([2, 0, 0], 4, p2);
+    expect(p2[0]).toBeLessThan(p1[0] as number);
+    // margins 10× too large: label 0 right 70% of the time at margin 10
+    const n = 1000;
+    const z = new Float64Array(n * 2);
+    const y = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      z[i * 2] = 10;
+      y[i] = i % 10 < 7 ? 0 : 1;
+    }
+    const T = fitTemperature(z, y, 2);
+    softmaxT([10, 0], T, p1);
+    expect(p1[0]).toBeCloseTo(0.7, 2);
+  });
+
+  it('chooseThreshold: the smallest threshold whose auto-routed rows reach the target accuracy', () => {
+    const conf = [0.9, 0.8, 0.7, 0.6, 0.5, 0.4];
+    const correct = [1, 1, 1, 1, 0, 0];
+    expect(chooseThreshold(conf, correct, 0.95)).toEqual({ threshold: 0.51, triageShare: 2 / 6, autoAccuracy: 1 });
+    expect(chooseThreshold(conf, correct, 0.7).threshold).toBe(0.41);
+  });
+
+  it('train with calibrationFolds folds a temperature into the weights', () => {
+    const rows: LabelledText[] = toyRows().map((r, i) => ({ ...r, row: i, source: 'a.jsonl' }));
+    const plain = train(rows, TOY_OPTIONS);
+    const cal = train(rows, { ...TOY_OPTIONS, calibrationFolds: 3 });
+    expect(plain.temperature).toBe(1);
+    expect(cal.temperature).not.toBe(1);
+    expect(cal.w[5]).toBeCloseTo((plain.w[5] as number) / cal.temperature, 4);
+  });
+});
+
 describe('TextModel', () => {
   it('learns a toy corpus', () => {
     const m = toyModel();
@@ -54,6 +128,17 @@ describe('TextModel', () => {
       expect(b.predict(s).label).toBe(a.predict(s).label);
       expect(b.predict(s).confidence).toBeCloseTo(a.predict(s).confidence, 6);
     }
+  });
+
+  it('loads format 1 files (whole texts) and writes format 2 with maxChars', () => {
+    const t = train(toyRows(), TOY_OPTIONS);
+    const file = toModelFile(t.labels, 'toy-1', { ...TOY_OPTIONS, maxChars: 40 }, t.w, t.idf, t.bias, [], '2026-01-01T00:00:00Z');
+    expect(file.format).toBe('intake-hub-textmodel/2');
+    expect(file.features.maxChars).toBe(40);
+    expect(modelFromFile(file).features.maxChars).toBe(40);
+    const v1 = modelFromFile({ ...file, format: 'intake-hub-textmodel/1', features: { bits: 14, ngramMin: 1, ngramMax: 3 } });
+    expect(v1.features.maxChars).toBeUndefined();
+    expect(v1.predict('医院医生态度差').label).toBe('卫生计生');
   });
 
   it('rejects an unknown format and mismatched sizes', () => {

@@ -1,5 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { ConfigError } from '../errors';
 import { packageRoot } from '../util/paths';
@@ -18,13 +18,17 @@ import { packageRoot } from '../util/paths';
  * the trained model and is recorded in docs/catalog.md.
  */
 
-export const MODEL_FORMAT = 'intake-hub-textmodel/1';
+/** Format 2: adds `features.maxChars` (only a text's first maxChars chars are read). Format 1 files still load. */
+export const MODEL_FORMAT = 'intake-hub-textmodel/2';
+const MODEL_FORMAT_V1 = 'intake-hub-textmodel/1';
 
 export interface FeatureConfig {
   /** log2 of the hashed feature space size. */
   bits: number;
   ngramMin: number;
   ngramMax: number;
+  /** Only the first maxChars chars of a text are read (0 or absent: all). */
+  maxChars?: number;
 }
 
 export interface TrainOptions extends FeatureConfig {
@@ -38,12 +42,18 @@ export interface TrainOptions extends FeatureConfig {
   /** softmax: multinomial logistic regression; hinge: one-vs-rest squared hinge (a linear SVM). */
   loss?: 'softmax' | 'hinge';
   seed: number;
+  /**
+   * > 1: calibrate the confidences by temperature scaling fitted on out-of-fold margins of the
+   * first data file's rows (k-fold as in bench/classify/cv.ts); the temperature is folded into the
+   * saved weights and biases (softmax(z/T) = softmax of z scaled by 1/T). 0 or absent: no calibration.
+   */
+  calibrationFolds?: number;
 }
 
-export const DEFAULT_TRAIN_OPTIONS: TrainOptions = { bits: 18, ngramMin: 1, ngramMax: 3, minDf: 1, epochs: 10, lambda: 1e-5, lr: 0.5, seed: 7, loss: 'hinge' };
+export const DEFAULT_TRAIN_OPTIONS: TrainOptions = { bits: 18, ngramMin: 1, ngramMax: 3, maxChars: 384, minDf: 1, epochs: 10, lambda: 1e-5, lr: 0.5, seed: 7, loss: 'hinge', calibrationFolds: 5 };
 
 export interface ModelFile {
-  format: typeof MODEL_FORMAT;
+  format: typeof MODEL_FORMAT | 'intake-hub-textmodel/1';
   version: string;
   labels: string[];
   features: FeatureConfig;
@@ -71,42 +81,91 @@ function normChar(c: number): number {
   return c;
 }
 
+/** How many n-gram occurrences `text` yields at most (the size `hashBuckets` needs for `out`). */
+export function maxNgrams(text: string, f: FeatureConfig): number {
+  const len = f.maxChars && f.maxChars > 0 ? Math.min(text.length, f.maxChars) : text.length;
+  return len * (f.ngramMax - f.ngramMin + 1);
+}
+
 /**
- * Counts the hashed n-grams of `text` into `counts` (indexed by bucket), appending each bucket seen
- * for the first time to `touched`; returns how many buckets were touched. Runs of spaces count once.
+ * Writes the hashed bucket of every n-gram occurrence of `text` (its first `maxChars` chars when
+ * set) into `out`, in order, repeats included; returns how many. `out` must hold `maxNgrams`.
+ * A rolling multiply-xor (FNV-1a step) over normalised char codes kept in locals — no n-gram string,
+ * no window array; runs of spaces count once. The single feature function of training and prediction.
  */
-export function hashNgrams(text: string, f: FeatureConfig, counts: Float32Array, touched: Int32Array): number {
+export function hashBuckets(text: string, f: FeatureConfig, out: Int32Array): number {
   const mask = (1 << f.bits) - 1;
   const nMax = f.ngramMax;
   const nMin = f.ngramMin;
-  const win = new Int32Array(nMax);
+  if (nMax > 4 || nMin < 1 || nMin > nMax) throw new ConfigError(`n-gram orders ${nMin}-${nMax} unsupported (1 ≤ min ≤ max ≤ 4)`);
+  const len = f.maxChars && f.maxChars > 0 ? Math.min(text.length, f.maxChars) : text.length;
+  // the last 4 normalised chars, newest in c0
+  let c0 = 0;
+  let c1 = 0;
+  let c2 = 0;
+  let c3 = 0;
   let filled = 0;
-  let nt = 0;
   let prev = -1;
-  const len = text.length;
+  let n = 0;
   for (let i = 0; i < len; i++) {
     const c = normChar(text.charCodeAt(i));
     if (c === 32 && prev === 32) continue;
     prev = c;
-    for (let k = nMax - 1; k > 0; k--) win[k] = win[k - 1] as number;
-    win[0] = c;
+    c3 = c2;
+    c2 = c1;
+    c1 = c0;
+    c0 = c;
     if (filled < nMax) filled++;
-    let h = 0x811c9dc5;
-    for (let n = 1; n <= filled; n++) {
-      h = Math.imul(h ^ (win[n - 1] as number), 0x01000193);
-      if (n < nMin) continue;
-      // finalise with the order so "ab" and "a","b" land apart
-      let x = Math.imul(h ^ n, 0x85ebca6b);
+    else if (nMax === 3 && nMin === 1) {
+      // steady state of the default 1–3-grams, unrolled (same hashes as the loop below)
+      const h1 = Math.imul(0x811c9dc5 ^ c0, 0x01000193);
+      const h2 = Math.imul(h1 ^ c1, 0x01000193);
+      const h3 = Math.imul(h2 ^ c2, 0x01000193);
+      let x = Math.imul(h1 ^ 1, 0x85ebca6b);
       x ^= x >>> 13;
       x = Math.imul(x, 0xc2b2ae35);
-      x ^= x >>> 16;
-      const b = x & mask;
-      if (counts[b] === 0) {
-        if (nt < touched.length) touched[nt++] = b;
-        else continue;
-      }
-      counts[b] = (counts[b] as number) + 1;
+      out[n] = (x ^ (x >>> 16)) & mask;
+      x = Math.imul(h2 ^ 2, 0x85ebca6b);
+      x ^= x >>> 13;
+      x = Math.imul(x, 0xc2b2ae35);
+      out[n + 1] = (x ^ (x >>> 16)) & mask;
+      x = Math.imul(h3 ^ 3, 0x85ebca6b);
+      x ^= x >>> 13;
+      x = Math.imul(x, 0xc2b2ae35);
+      out[n + 2] = (x ^ (x >>> 16)) & mask;
+      n += 3;
+      continue;
     }
+    let h = 0x811c9dc5;
+    for (let k = 1; k <= filled; k++) {
+      h = Math.imul(h ^ (k === 1 ? c0 : k === 2 ? c1 : k === 3 ? c2 : c3), 0x01000193);
+      if (k < nMin) continue;
+      // finalise with the order so "ab" and "a","b" land apart
+      let x = Math.imul(h ^ k, 0x85ebca6b);
+      x ^= x >>> 13;
+      x = Math.imul(x, 0xc2b2ae35);
+      out[n++] = (x ^ (x >>> 16)) & mask;
+    }
+  }
+  return n;
+}
+
+/**
+ * Counts the hashed n-grams of `text` into `counts` (indexed by bucket), appending each bucket seen
+ * for the first time to `touched`; returns how many buckets were touched. Runs of spaces count once.
+ * (Training path; prediction dedupes in a small per-text open-addressing table instead.)
+ */
+export function hashNgrams(text: string, f: FeatureConfig, counts: Float32Array, touched: Int32Array): number {
+  const all = new Int32Array(maxNgrams(text, f));
+  const m = hashBuckets(text, f, all);
+  let nt = 0;
+  for (let i = 0; i < m; i++) {
+    const b = all[i] as number;
+    if (counts[b] === 0) {
+      if (nt < touched.length) touched[nt++] = b;
+      else continue;
+    }
+    counts[b] = (counts[b] as number) + 1;
   }
   return nt;
 }
@@ -267,77 +326,191 @@ export interface Prediction {
   probs: Float64Array;
 }
 
-/**
- * A loaded model. Not thread-safe by design (a reused scratch buffer keeps prediction allocation
- * free); give each worker its own instance.
- */
-const LOG1P_LUT = Float32Array.from({ length: 256 }, (_, i) => (i === 0 ? 0 : 1 + Math.log(i)));
+const LOG1P_LUT = Float64Array.from({ length: 256 }, (_, i) => (i === 0 ? 0 : 1 + Math.log(i)));
 
+/** WebAssembly memory: a page-aligned ArrayBuffer (not in the ES2022 lib typings, hence the cast). */
+const wasm = (globalThis as unknown as { WebAssembly?: { Memory: new (d: { initial: number }) => { buffer: ArrayBuffer } } }).WebAssembly;
+
+/** A zeroed ArrayBuffer of `bytes` whose start is page-aligned when WebAssembly is available. */
+function alignedBuffer(bytes: number): ArrayBuffer {
+  return wasm ? new wasm.Memory({ initial: Math.max(1, Math.ceil(bytes / 65536)) }).buffer : new ArrayBuffer(bytes);
+}
+
+/** Smallest power of two ≥ n (n ≥ 1). */
+function pow2(n: number): number {
+  let p = 16;
+  while (p < n) p *= 2;
+  return p;
+}
+
+/**
+ * A loaded model. Not thread-safe by design (reused scratch buffers keep prediction allocation
+ * free apart from the small result object); give each worker its own instance.
+ *
+ * Memory layout: one row of `stride` bytes per hashed bucket — the L int8 label weights, then the
+ * uint8 IDF — so a feature costs one cache line (8 bytes per bucket for 7 labels: 2 MB at 2^18).
+ * Scores are accumulated on the quantised integers and scaled per label once at the end; the IDF
+ * scale cancels out in the L2 normalisation. A text's n-grams are counted in a small open-addressing
+ * table (≥ 2 × its n-grams, cleared slot by slot after use) that stays in L1/L2, not in a 2^bits
+ * scratch array.
+ */
 export class TextModel {
   readonly labels: readonly string[];
   readonly version: string;
   readonly features: FeatureConfig;
-  /** Rows of stride labels+1: the label weights of a bucket, then its IDF — one cache line per bucket. */
-  private readonly rows: Float32Array;
+  /** Softmax temperature fitted on out-of-fold margins (1: uncalibrated). */
+  readonly temperature: number;
   private readonly stride: number;
+  private readonly w8: Int8Array;
+  private readonly u8: Uint8Array;
+  private readonly scales: Float64Array;
   private readonly bias: Float64Array;
-  private readonly counts: Float32Array;
-  private readonly touched = new Int32Array(1 << 16);
   private readonly probs: Float64Array;
+  private readonly acc: Float64Array;
+  // scratch
+  private buf = new Int32Array(0);
+  /** Open-addressing table of a text's distinct buckets: bucket + 1 (0: empty; cleared after use). */
+  private tab = new Int32Array(0);
+  private cnt = new Int32Array(0);
+  /** The occupied slots of `tab`, in first-seen order. */
+  private slots = new Int32Array(0);
 
-  constructor(labels: string[], version: string, features: FeatureConfig, w: Float32Array, idf: Float32Array, bias: ArrayLike<number>) {
+  /**
+   * @param wq quantised weights [bucket × labels] (w = q × scales[label])
+   * @param idfq quantised IDF per bucket (any positive scale: it cancels out)
+   */
+  constructor(labels: string[], version: string, features: FeatureConfig, wq: Int8Array, scales: ArrayLike<number>, idfq: Uint8Array, bias: ArrayLike<number>, temperature = 1) {
     const dim = 2 ** features.bits;
     const L = labels.length;
-    if (w.length !== dim * L || idf.length !== dim) throw new ConfigError(`model ${version}: weight/idf sizes do not match ${L} labels × 2^${features.bits}`);
+    if (wq.length !== dim * L || idfq.length !== dim) throw new ConfigError(`model ${version}: weight/idf sizes do not match ${L} labels × 2^${features.bits}`);
+    if (!(temperature > 0)) throw new ConfigError(`model ${version}: temperature must be > 0`);
     this.labels = labels;
     this.version = version;
-    this.features = features;
-    this.stride = L + 1;
-    this.rows = new Float32Array(dim * this.stride);
+    this.features = { ...features };
+    this.temperature = temperature;
+    let stride = 1;
+    while (stride < L + 1) stride *= 2;
+    this.stride = stride;
+    // page-aligned backing store (WebAssembly memory): each 8-byte row sits inside one cache line
+    const buf = alignedBuffer(dim * stride);
+    this.w8 = new Int8Array(buf);
+    this.u8 = new Uint8Array(buf);
     for (let b = 0; b < dim; b++) {
-      const o = b * this.stride;
-      for (let c = 0; c < L; c++) this.rows[o + c] = w[b * L + c] as number;
-      this.rows[o + L] = idf[b] as number;
+      const o = b * stride;
+      for (let c = 0; c < L; c++) this.w8[o + c] = wq[b * L + c] as number;
+      this.u8[o + L] = idfq[b] as number;
     }
+    this.scales = Float64Array.from(scales);
     this.bias = Float64Array.from(bias);
-    this.counts = new Float32Array(dim);
     this.probs = new Float64Array(L);
+    this.acc = new Float64Array(L);
+    this.grow(4096);
+  }
+
+  private grow(n: number): void {
+    const size = pow2(n);
+    this.buf = new Int32Array(size);
+    this.slots = new Int32Array(size);
+    this.tab = new Int32Array(size * 2);
+    this.cnt = new Int32Array(size * 2);
+  }
+
+  /** The margins z (before the softmax, before the temperature) into `out`. */
+  margins(text: string, out: Float64Array): void {
+    const f = this.features;
+    const need = maxNgrams(text, f);
+    if (need > this.buf.length) this.grow(need);
+    const buf = this.buf;
+    const n = hashBuckets(text, f, buf);
+    // distinct buckets and their counts: open addressing (linear probing), table ≥ 2 × n
+    const tmask = pow2(2 * n) - 1;
+    const tab = this.tab;
+    const cnt = this.cnt;
+    const slots = this.slots;
+    let nu = 0;
+    for (let i = 0; i < n; i++) {
+      const key = (buf[i] as number) + 1;
+      let h = key & tmask;
+      for (;;) {
+        const t = tab[h] as number;
+        if (t === key) {
+          cnt[h] = (cnt[h] as number) + 1;
+          break;
+        }
+        if (t === 0) {
+          tab[h] = key;
+          cnt[h] = 1;
+          slots[nu++] = h;
+          break;
+        }
+        h = (h + 1) & tmask;
+      }
+    }
+    const L = this.labels.length;
+    const stride = this.stride;
+    const w8 = this.w8;
+    const u8 = this.u8;
+    const acc = this.acc;
+    acc.fill(0);
+    let norm = 0;
+    if (L === 7 && stride === 8) {
+      // the 7-label case with locals (no stores per feature)
+      let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0;
+      for (let u = 0; u < nu; u++) {
+        const h = slots[u] as number;
+        const base = ((tab[h] as number) - 1) << 3;
+        const k = cnt[h] as number;
+        tab[h] = 0;
+        const idf = u8[base + 7] as number;
+        if (idf === 0) continue;
+        const v = (k < 256 ? (LOG1P_LUT[k] as number) : 1 + Math.log(k)) * idf;
+        norm += v * v;
+        a0 += v * (w8[base] as number);
+        a1 += v * (w8[base + 1] as number);
+        a2 += v * (w8[base + 2] as number);
+        a3 += v * (w8[base + 3] as number);
+        a4 += v * (w8[base + 4] as number);
+        a5 += v * (w8[base + 5] as number);
+        a6 += v * (w8[base + 6] as number);
+      }
+      acc[0] = a0;
+      acc[1] = a1;
+      acc[2] = a2;
+      acc[3] = a3;
+      acc[4] = a4;
+      acc[5] = a5;
+      acc[6] = a6;
+    } else for (let u = 0; u < nu; u++) {
+      const h = slots[u] as number;
+      const base = ((tab[h] as number) - 1) * stride;
+      const k = cnt[h] as number;
+      tab[h] = 0;
+      const idf = u8[base + L] as number;
+      if (idf === 0) continue;
+      const v = (k < 256 ? (LOG1P_LUT[k] as number) : 1 + Math.log(k)) * idf;
+      norm += v * v;
+      for (let c = 0; c < L; c++) acc[c] = (acc[c] as number) + v * (w8[base + c] as number);
+    }
+    const s = norm > 0 ? 1 / Math.sqrt(norm) : 0;
+    for (let c = 0; c < L; c++) out[c] = (acc[c] as number) * (this.scales[c] as number) * s + (this.bias[c] as number);
   }
 
   predict(text: string): Prediction {
     const L = this.labels.length;
-    const stride = this.stride;
-    const rows = this.rows;
-    const counts = this.counts;
-    const touched = this.touched;
     const p = this.probs;
-    p.fill(0);
-    const nt = hashNgrams(text, this.features, counts, touched);
-    let norm = 0;
-    for (let k = 0; k < nt; k++) {
-      const b = touched[k] as number;
-      const n = counts[b] as number;
-      counts[b] = 0;
-      const base = b * stride;
-      const v = (n < 256 ? (LOG1P_LUT[n] as number) : 1 + Math.log(n)) * (rows[base + L] as number);
-      if (v === 0) continue;
-      norm += v * v;
-      for (let c = 0; c < L; c++) p[c] = (p[c] as number) + v * (rows[base + c] as number);
-    }
-    const s = norm > 0 ? 1 / Math.sqrt(norm) : 0;
+    this.margins(text, p);
     let max = -Infinity;
     let best = 0;
     for (let c = 0; c < L; c++) {
-      const z = (p[c] as number) * s + (this.bias[c] as number);
-      p[c] = z;
-      if (z > max) {
-        max = z;
+      if ((p[c] as number) > max) {
+        max = p[c] as number;
         best = c;
       }
     }
+    const invT = 1 / this.temperature;
     let sum = 0;
     for (let c = 0; c < L; c++) {
-      const e = Math.exp((p[c] as number) - max);
+      const e = Math.exp(((p[c] as number) - max) * invT);
       p[c] = e;
       sum += e;
     }
@@ -346,10 +519,67 @@ export class TextModel {
   }
 
   /** Builds a model from trained weights (quantised the same way as a saved file, so scores match). */
-  static fromTrained(labels: string[], version: string, o: TrainOptions, w: Float32Array, idf: Float32Array, bias: ArrayLike<number>): TextModel {
+  static fromTrained(labels: string[], version: string, o: TrainOptions, w: Float32Array, idf: Float32Array, bias: ArrayLike<number>, temperature = 1): TextModel {
     const q = quantize(labels.length, w, idf);
-    return new TextModel(labels, version, { bits: o.bits, ngramMin: o.ngramMin, ngramMax: o.ngramMax }, q.w, q.idf, bias);
+    return new TextModel(labels, version, featuresOf(o), q.wq, q.scales, q.idfq, bias, temperature);
   }
+}
+
+/** The feature part of training options. */
+export function featuresOf(o: FeatureConfig): FeatureConfig {
+  return { bits: o.bits, ngramMin: o.ngramMin, ngramMax: o.ngramMax, ...(o.maxChars ? { maxChars: o.maxChars } : {}) };
+}
+
+/** Softmax with temperature T of margins z; returns the probability of each label into `out`. */
+export function softmaxT(z: ArrayLike<number>, T: number, out: Float64Array): void {
+  let max = -Infinity;
+  for (let c = 0; c < z.length; c++) if ((z[c] as number) > max) max = z[c] as number;
+  let sum = 0;
+  for (let c = 0; c < z.length; c++) {
+    const e = Math.exp(((z[c] as number) - max) / T);
+    out[c] = e;
+    sum += e;
+  }
+  for (let c = 0; c < z.length; c++) out[c] = (out[c] as number) / sum;
+}
+
+/**
+ * Temperature scaling: the T > 0 minimising the mean negative log-likelihood of softmax(z / T) on
+ * out-of-fold margins `z` (rows × labels, flat) with gold labels `y`. Golden-section search on log T.
+ */
+export function fitTemperature(z: Float64Array, y: Int32Array, L: number): number {
+  const p = new Float64Array(L);
+  const nll = (T: number): number => {
+    let s = 0;
+    for (let i = 0; i < y.length; i++) {
+      softmaxT(z.subarray(i * L, i * L + L), T, p);
+      s -= Math.log(Math.max(1e-300, p[y[i] as number] as number));
+    }
+    return s / y.length;
+  };
+  let a = Math.log(0.01);
+  let b = Math.log(100);
+  const g = (Math.sqrt(5) - 1) / 2;
+  let c = b - g * (b - a);
+  let d = a + g * (b - a);
+  let fc = nll(Math.exp(c));
+  let fd = nll(Math.exp(d));
+  for (let it = 0; it < 60; it++) {
+    if (fc < fd) {
+      b = d;
+      d = c;
+      fd = fc;
+      c = b - g * (b - a);
+      fc = nll(Math.exp(c));
+    } else {
+      a = c;
+      c = d;
+      fc = fd;
+      d = a + g * (b - a);
+      fd = nll(Math.exp(d));
+    }
+  }
+  return Math.exp((a + b) / 2);
 }
 
 interface Quantized {
@@ -454,7 +684,7 @@ export function toModelFile(
     format: MODEL_FORMAT,
     version,
     labels,
-    features: { bits: o.bits, ngramMin: o.ngramMin, ngramMax: o.ngramMax },
+    features: featuresOf(o),
     buckets: encodeVarints(rows).toString('base64'),
     idfScale: q.idfScale,
     idf: Buffer.from(idfq.buffer, idfq.byteOffset, idfq.byteLength).toString('base64'),
@@ -468,9 +698,9 @@ export function toModelFile(
   };
 }
 
-/** Builds a TextModel from a parsed model file. */
+/** Builds a TextModel from a parsed model file (format 2, or format 1: whole texts, T = 1). */
 export function modelFromFile(m: ModelFile, source = 'model'): TextModel {
-  if (m.format !== MODEL_FORMAT) throw new ConfigError(`${source}: unsupported model format ${String(m.format)} (expected ${MODEL_FORMAT})`);
+  if (m.format !== MODEL_FORMAT && m.format !== (MODEL_FORMAT_V1 as string)) throw new ConfigError(`${source}: unsupported model format ${String(m.format)} (expected ${MODEL_FORMAT})`);
   const L = m.labels.length;
   const dim = 2 ** m.features.bits;
   const rows = decodeVarints(Buffer.from(m.buckets, 'base64'));
@@ -480,14 +710,14 @@ export function modelFromFile(m: ModelFile, source = 'model'): TextModel {
   if (wi.length !== rows.length * L || iraw.length !== rows.length || (rows.length && (rows[rows.length - 1] as number) >= dim)) {
     throw new ConfigError(`${source}: weight/idf sizes do not match ${rows.length} buckets × ${L} labels in 2^${m.features.bits}`);
   }
-  const w = new Float32Array(dim * L);
-  const idf = new Float32Array(dim);
+  const wq = new Int8Array(dim * L);
+  const idfq = new Uint8Array(dim);
   for (let i = 0; i < rows.length; i++) {
     const b = rows[i] as number;
-    idf[b] = (iraw[i] as number) * m.idfScale;
-    for (let c = 0; c < L; c++) w[b * L + c] = (wi[i * L + c] as number) * (m.weightScales[c] as number);
+    idfq[b] = iraw[i] as number;
+    wq.set(wi.subarray(i * L, i * L + L), b * L);
   }
-  return new TextModel(m.labels, m.version, m.features, w, idf, m.bias);
+  return new TextModel(m.labels, m.version, featuresOf(m.features), wq, m.weightScales, idfq, m.bias, 1);
 }
 
 /** The model that ships with the project. */
@@ -520,6 +750,8 @@ export interface LabelledText {
   label: string;
   /** The data set's row id when it has one (train_segmented repeats train.jsonl rows by `row`). */
   row?: number;
+  /** The file it was read from (basename). */
+  source?: string;
 }
 
 /** The text of a data row: `text`, else `title` + `detail`, else segmented `tokens` joined without spaces. */
@@ -546,17 +778,167 @@ export function readLabelled(file: string): LabelledText[] {
     if (typeof r.label_l1 !== 'string') throw new ConfigError(`${file}:${i + 1}: no label_l1`);
     const text = rowText(r);
     if (!text) throw new ConfigError(`${file}:${i + 1}: no text, title/detail or tokens`);
-    out.push({ text, label: r.label_l1, ...(typeof r.row === 'number' ? { row: r.row } : {}) });
+    out.push({ text, label: r.label_l1, source: basename(file), ...(typeof r.row === 'number' ? { row: r.row } : {}) });
   });
   return out;
 }
 
-/** Trains a model on labelled rows; `labels` fixes the label order (default: sorted). */
-export function train(rows: LabelledText[], o: TrainOptions, labels?: string[]): { labels: string[]; w: Float32Array; idf: Float32Array; bias: Float64Array } {
+/**
+ * Trains a model on labelled rows; `labels` fixes the label order (default: sorted). With
+ * `o.calibrationFolds` > 1 the confidences are calibrated: out-of-fold margins of the first source
+ * file's rows (the others — e.g. train_segmented — always train, minus the copies of held-out rows)
+ * fit a softmax temperature T, and the weights and biases are divided by T.
+ */
+export function train(rows: LabelledText[], o: TrainOptions, labels?: string[]): { labels: string[]; w: Float32Array; idf: Float32Array; bias: Float64Array; temperature: number } {
   const labs = labels ?? [...new Set(rows.map((r) => r.label))].sort();
   const y = Int32Array.from(rows.map((r) => labs.indexOf(r.label)));
   if (y.some((v) => v < 0)) throw new ConfigError('training rows carry a label outside the label set');
   const { vecs, idf } = vectorize(rows.map((r) => r.text), o);
   const { w, bias } = trainSoftmax(vecs, y, labs.length, o);
-  return { labels: labs, w, idf, bias };
+  let temperature = 1;
+  const k = o.calibrationFolds ?? 0;
+  if (k > 1) {
+    const first = rows[0]?.source;
+    const primary = rows.filter((r) => r.source === first);
+    const extra = rows.filter((r) => r.source !== first);
+    if (primary.length >= k * labs.length) {
+      temperature = fitTemperature(outOfFold(primary, extra, o, k, labs).margins, Int32Array.from(primary.map((r) => labs.indexOf(r.label))), labs.length);
+      for (let i = 0; i < w.length; i++) w[i] = (w[i] as number) / temperature;
+      for (let c = 0; c < bias.length; c++) bias[c] = (bias[c] as number) / temperature;
+    }
+  }
+  return { labels: labs, w, idf, bias, temperature };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Out-of-fold predictions, calibration and the triage threshold (training files only)
+
+/** Stratified fold of each row (deterministic LCG shuffle per label; the folds of bench/classify/cv.ts). */
+export function foldsOf(rows: LabelledText[], k: number): Int32Array {
+  const byLabel = new Map<string, number[]>();
+  rows.forEach((r, i) => {
+    const a = byLabel.get(r.label);
+    if (a) a.push(i);
+    else byLabel.set(r.label, [i]);
+  });
+  const fold = new Int32Array(rows.length);
+  let s = 12345;
+  const rnd = (): number => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 4294967296;
+  for (const idx of byLabel.values()) {
+    for (let i = idx.length - 1; i > 0; i--) {
+      const j = Math.floor(rnd() * (i + 1));
+      [idx[i], idx[j]] = [idx[j] as number, idx[i] as number];
+    }
+    idx.forEach((row, n) => (fold[row] = n % k));
+  }
+  return fold;
+}
+
+export interface OutOfFold {
+  labels: string[];
+  /** Margins of the primary rows, rows × labels (flat), each from the fold model that did not see the row. */
+  margins: Float64Array;
+  /** Gold label index of each primary row. */
+  y: Int32Array;
+  fold: Int32Array;
+  k: number;
+}
+
+/**
+ * Out-of-fold margins: k stratified folds over the `primary` rows (train.jsonl: full texts, like
+ * production traffic); `extra` rows (train_segmented.jsonl) always train, except those sharing a
+ * `row` id with the validation fold. Vectors are computed once (IDF over all training texts).
+ */
+export function outOfFold(primary: LabelledText[], extra: LabelledText[], o: TrainOptions, k = 5, labels?: string[]): OutOfFold {
+  const labs = labels ?? [...new Set(primary.map((r) => r.label))].sort();
+  const L = labs.length;
+  const all = [...primary, ...extra];
+  const { vecs } = vectorize(
+    all.map((r) => r.text),
+    o,
+  );
+  const yAll = Int32Array.from(all.map((r) => labs.indexOf(r.label)));
+  const fold = foldsOf(primary, k);
+  const margins = new Float64Array(primary.length * L);
+  for (let f = 0; f < k; f++) {
+    const held = new Set<number>();
+    primary.forEach((r, i) => {
+      if (fold[i] === f && r.row !== undefined) held.add(r.row);
+    });
+    const trIdx: number[] = [];
+    for (let i = 0; i < all.length; i++) {
+      const r = all[i] as LabelledText;
+      if (i < primary.length ? fold[i] !== f : !(r.row !== undefined && held.has(r.row))) trIdx.push(i);
+    }
+    const { w, bias } = trainSoftmax(
+      trIdx.map((i) => vecs[i] as SparseVec),
+      Int32Array.from(trIdx.map((i) => yAll[i] as number)),
+      L,
+      o,
+    );
+    for (let i = 0; i < primary.length; i++) {
+      if (fold[i] !== f) continue;
+      const v = vecs[i] as SparseVec;
+      const at = i * L;
+      for (let c = 0; c < L; c++) margins[at + c] = bias[c] as number;
+      for (let j = 0; j < v.idx.length; j++) {
+        const base = (v.idx[j] as number) * L;
+        const x = v.val[j] as number;
+        for (let c = 0; c < L; c++) margins[at + c] = (margins[at + c] as number) + x * (w[base + c] as number);
+      }
+    }
+  }
+  return { labels: labs, margins, y: yAll.slice(0, primary.length), fold, k };
+}
+
+/** Confidence (max probability at temperature T), predicted label and correctness of each OOF row. */
+export function oofConfidences(oof: OutOfFold, T: number): { conf: Float64Array; correct: Uint8Array; pred: Int32Array } {
+  const L = oof.labels.length;
+  const n = oof.y.length;
+  const p = new Float64Array(L);
+  const conf = new Float64Array(n);
+  const correct = new Uint8Array(n);
+  const pred = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    softmaxT(oof.margins.subarray(i * L, i * L + L), T, p);
+    let best = 0;
+    for (let c = 1; c < L; c++) if ((p[c] as number) > (p[best] as number)) best = c;
+    conf[i] = p[best] as number;
+    pred[i] = best;
+    correct[i] = best === oof.y[i] ? 1 : 0;
+  }
+  return { conf, correct, pred };
+}
+
+export interface ThresholdChoice {
+  threshold: number;
+  /** Share of rows below the threshold (manual triage). */
+  triageShare: number;
+  /** Accuracy on rows at or above the threshold (auto-routed). */
+  autoAccuracy: number;
+}
+
+/**
+ * The rule for the default `minConfidence`: the smallest threshold on the grid 0.00, 0.01, … 0.99
+ * whose auto-routed rows (confidence ≥ threshold) reach `targetAccuracy` — the lowest triage share
+ * meeting the accuracy target. `correct[i]` is 1 when row i's predicted label is right.
+ */
+export function chooseThreshold(conf: ArrayLike<number>, correct: ArrayLike<number>, targetAccuracy = 0.95): ThresholdChoice {
+  const n = conf.length;
+  let last: ThresholdChoice = { threshold: 1, triageShare: 1, autoAccuracy: 1 };
+  for (let t100 = 0; t100 < 100; t100++) {
+    const t = t100 / 100;
+    let auto = 0;
+    let ok = 0;
+    for (let i = 0; i < n; i++) {
+      if ((conf[i] as number) >= t) {
+        auto++;
+        ok += correct[i] as number;
+      }
+    }
+    const acc = auto ? ok / auto : 1;
+    last = { threshold: t, triageShare: n ? (n - auto) / n : 0, autoAccuracy: acc };
+    if (acc >= targetAccuracy) return last;
+  }
+  return last;
 }

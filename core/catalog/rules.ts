@@ -14,25 +14,36 @@ export interface RuleHit {
 }
 
 interface Automaton {
-  next: Map<number, number>;
+  /** Goto function of the root: char code → state (0: stay at the root). */
+  root: Int16Array;
+  /** Goto of the other states: open addressing on key state·65536 + char (−1: empty slot). */
+  keys: Int32Array;
+  vals: Int32Array;
+  mask: number;
+  /** Per state: OR of 1 << (c & 31) over its children's chars — rejects most misses without a probe. */
+  childBits: Int32Array;
   fail: Int32Array;
-  /** Per state: indexes of keywords ending here (own and via failure links). */
-  out: Array<number[] | undefined>;
+  /** Per state: keywords ending here (own and via failure links) — outList[outStart[s] … outStart[s+1]). */
+  outStart: Int32Array;
+  outList: Int32Array;
   keywords: string[];
-  /** keyword index → subcategory codes owning it. */
-  owners: string[][];
+  /** keyword index → indexes into `subs` of the subcategories owning it. */
+  ownStart: Int32Array;
+  ownList: Int32Array;
+  subs: string[];
 }
 
-function key(state: number, c: number): number {
-  return state * 65536 + c;
-}
+const slotOf = (k: number, mask: number): number => Math.imul(k, 0x9e3779b1) >>> 0 & mask;
 
 function build(pairs: Array<[string, string]>): Automaton {
   const next = new Map<number, number>();
   const outs: number[][] = [[]];
   const kwIndex = new Map<string, number>();
   const keywords: string[] = [];
-  const owners: string[][] = [];
+  const owners: number[][] = [];
+  const subs: string[] = [];
+  const subIndex = new Map<string, number>();
+  const key = (state: number, c: number): number => state * 65536 + c;
   let states = 1;
   for (const [kw, sub] of pairs) {
     let ki = kwIndex.get(kw);
@@ -54,9 +65,16 @@ function build(pairs: Array<[string, string]>): Automaton {
       }
       (outs[s] as number[]).push(ki);
     }
-    const o = owners[ki] as string[];
-    if (!o.includes(sub)) o.push(sub);
+    let si = subIndex.get(sub);
+    if (si === undefined) {
+      si = subs.length;
+      subIndex.set(sub, si);
+      subs.push(sub);
+    }
+    const o = owners[ki] as number[];
+    if (!o.includes(si)) o.push(si);
   }
+  if (states >= 32768) throw new Error(`keyword automaton too large (${states} states)`);
   // children lists for BFS
   const children: Array<Array<[number, number]>> = Array.from({ length: states }, () => []);
   for (const [k, t] of next) (children[Math.floor(k / 65536)] as Array<[number, number]>).push([k % 65536, t]);
@@ -75,7 +93,40 @@ function build(pairs: Array<[string, string]>): Automaton {
       queue.push(t);
     }
   }
-  return { next, fail, out: outs.map((o) => (o.length ? o : undefined)), keywords, owners };
+  // typed-array layout
+  const root = new Int16Array(65536);
+  let size = 16;
+  while (size < next.size * 2) size *= 2;
+  const mask = size - 1;
+  const keys = new Int32Array(size).fill(-1);
+  const vals = new Int32Array(size);
+  const childBits = new Int32Array(states);
+  for (const [k, t] of next) {
+    const from = Math.floor(k / 65536);
+    childBits[from] = (childBits[from] as number) | (1 << (k & 31));
+    if (k < 65536) root[k] = t;
+    else {
+      let h = slotOf(k, mask);
+      while (keys[h] !== -1) h = (h + 1) & mask;
+      keys[h] = k;
+      vals[h] = t;
+    }
+  }
+  const outStart = new Int32Array(states + 1);
+  const outList: number[] = [];
+  for (let s = 0; s < states; s++) {
+    outStart[s] = outList.length;
+    outList.push(...(outs[s] as number[]));
+  }
+  outStart[states] = outList.length;
+  const ownStart = new Int32Array(keywords.length + 1);
+  const ownList: number[] = [];
+  owners.forEach((o, i) => {
+    ownStart[i] = ownList.length;
+    ownList.push(...o);
+  });
+  ownStart[keywords.length] = ownList.length;
+  return { root, keys, vals, mask, childBits, fail, outStart, outList: Int32Array.from(outList), keywords, ownStart, ownList: Int32Array.from(ownList), subs };
 }
 
 export class KeywordRules {
@@ -83,44 +134,77 @@ export class KeywordRules {
   /** Scratch: keyword index → generation it was last seen in (distinct counting without allocation). */
   private readonly seen: Int32Array;
   private gen = 0;
-  /** Char codes that start some keyword: lets the scan skip the map lookup in the root state. */
-  private readonly rootStarts = new Uint8Array(65536);
+  /** Scratch per subcategory: score, generation stamp; and the (subcategory, keyword) hits of a text. */
+  private readonly subScore: Float64Array;
+  private readonly subStamp: Int32Array;
+  private subGen = 0;
+  private touched: number[] = [];
+  private hitSub: number[] = [];
+  private hitKw: number[] = [];
 
   constructor(catalog: Catalog) {
     const pairs: Array<[string, string]> = [];
     for (const s of catalog.subcategories) for (const k of s.keywords) pairs.push([k, s.code]);
     this.ac = build(pairs);
     this.seen = new Int32Array(this.ac.keywords.length);
-    for (const k of this.ac.keywords) this.rootStarts[k.charCodeAt(0)] = 1;
+    this.subScore = new Float64Array(this.ac.subs.length);
+    this.subStamp = new Int32Array(this.ac.subs.length);
   }
 
   get size(): number {
     return this.ac.keywords.length;
   }
 
-  private scan(text: string, weight: number, acc: Map<string, RuleHit>): void {
-    const { next, fail, out, keywords, owners } = this.ac;
+  /** Goto from a non-root state (−1: none). */
+  private step(s: number, c: number): number {
+    const { keys, vals, mask, childBits } = this.ac;
+    if (((childBits[s] as number) & (1 << (c & 31))) === 0) return -1;
+    const k = s * 65536 + c;
+    let h = slotOf(k, mask);
+    for (;;) {
+      const kk = keys[h] as number;
+      if (kk === k) return vals[h] as number;
+      if (kk === -1) return -1;
+      h = (h + 1) & mask;
+    }
+  }
+
+  private scan(text: string, weight: number): void {
+    const { root, fail, outStart, outList, keywords, ownStart, ownList } = this.ac;
+    const seen = this.seen;
+    const gen = this.gen;
     let s = 0;
-    for (let i = 0; i < text.length; i++) {
+    const len = text.length;
+    for (let i = 0; i < len; i++) {
       const c = text.charCodeAt(i);
-      if (s === 0 && this.rootStarts[c] === 0) continue;
-      let t = next.get(s * 65536 + c);
-      while (t === undefined && s !== 0) {
-        s = fail[s] as number;
-        t = next.get(s * 65536 + c);
+      if (s === 0) {
+        s = root[c] as number;
+        if (s === 0) continue;
+      } else {
+        let t = this.step(s, c);
+        while (t === -1) {
+          s = fail[s] as number;
+          t = s === 0 ? (root[c] as number) : this.step(s, c);
+        }
+        s = t;
       }
-      s = t ?? 0;
-      const o = out[s];
-      if (!o) continue;
-      for (const ki of o) {
-        if (this.seen[ki] === this.gen) continue;
-        this.seen[ki] = this.gen;
-        const kw = keywords[ki] as string;
-        for (const sub of owners[ki] as string[]) {
-          const h = acc.get(sub) ?? { subcategory: sub, score: 0, keywords: [] };
-          h.score += kw.length * weight;
-          if (!h.keywords.includes(kw)) h.keywords.push(kw);
-          acc.set(sub, h);
+      const o0 = outStart[s] as number;
+      const o1 = outStart[s + 1] as number;
+      for (let j = o0; j < o1; j++) {
+        const ki = outList[j] as number;
+        if (seen[ki] === gen) continue;
+        seen[ki] = gen;
+        const kl = (keywords[ki] as string).length * weight;
+        for (let q = ownStart[ki] as number; q < (ownStart[ki + 1] as number); q++) {
+          const si = ownList[q] as number;
+          if (this.subStamp[si] !== this.subGen) {
+            this.subStamp[si] = this.subGen;
+            this.subScore[si] = 0;
+            this.touched.push(si);
+          }
+          this.subScore[si] = (this.subScore[si] as number) + kl;
+          this.hitSub.push(si);
+          this.hitKw.push(ki);
         }
       }
     }
@@ -128,15 +212,31 @@ export class KeywordRules {
 
   /** Subcategories whose keywords occur in the title or text, best first. */
   match(text: string, title?: string | null): RuleHit[] {
-    const acc = new Map<string, RuleHit>();
+    this.subGen++;
+    this.touched.length = 0;
+    this.hitSub.length = 0;
+    this.hitKw.length = 0;
     if (title) {
       this.gen++;
-      this.scan(title, 2, acc);
+      this.scan(title, 2);
     }
     this.gen++;
-    this.scan(text, 1, acc);
-    if (acc.size === 0) return [];
-    return [...acc.values()].sort((a, b) => b.score - a.score || (a.subcategory < b.subcategory ? -1 : 1));
+    this.scan(text, 1);
+    if (this.touched.length === 0) return [];
+    const { subs, keywords } = this.ac;
+    const bySub = new Map<number, RuleHit>();
+    const out: RuleHit[] = [];
+    for (const si of this.touched) {
+      const h: RuleHit = { subcategory: subs[si] as string, score: this.subScore[si] as number, keywords: [] };
+      bySub.set(si, h);
+      out.push(h);
+    }
+    for (let i = 0; i < this.hitSub.length; i++) {
+      const h = bySub.get(this.hitSub[i] as number) as RuleHit;
+      const kw = keywords[this.hitKw[i] as number] as string;
+      if (!h.keywords.includes(kw)) h.keywords.push(kw);
+    }
+    return out.sort((a, b) => b.score - a.score || (a.subcategory < b.subcategory ? -1 : 1));
   }
 }
 
