@@ -20,7 +20,7 @@ export const residentAppSpec: ConnectorSpec<ResidentAppConfig> = {
   kind: 'webhook',
   stability: 'beta',
   summary: 'Resident app / WeChat mini-program reports (随手拍) as signed JSON webhooks.',
-  fixturesDir: 'examples/resident-app',
+  fixturesDir: 'connectors/resident-app/fixtures',
   configSchema: {
     type: 'object',
     additionalProperties: false,
