@@ -195,8 +195,8 @@ export class KafkaOutput implements Output {
   async scan(topic: string, sinceMs: number, onRecord: (r: StoredRecord) => void): Promise<number> {
     const admin = this.admin ?? this.kafka.admin();
     if (!this.admin) await admin.connect();
-    const high = await admin.fetchTopicOffsets(topic);
-    const from = sinceMs > 0 ? await admin.fetchTopicOffsetsByTimestamp(topic, sinceMs) : high.map((h) => ({ partition: h.partition, offset: h.low }));
+    const high = await retryOnLeaderChange(admin, topic, () => admin.fetchTopicOffsets(topic));
+    const from = sinceMs > 0 ? await retryOnLeaderChange(admin, topic, () => admin.fetchTopicOffsetsByTimestamp(topic, sinceMs)) : high.map((h) => ({ partition: h.partition, offset: h.low }));
     const targets = new Map<number, { start: bigint; end: bigint }>();
     for (const h of high) {
       const f = from.find((x) => x.partition === h.partition);
@@ -244,5 +244,23 @@ export class KafkaOutput implements Output {
       if (!this.admin) await admin.disconnect();
     }
     return n;
+  }
+}
+
+/**
+ * Right after topics are created (or a broker restarts) partition leaders may not be elected yet
+ * and the broker answers NOT_LEADER / LEADER_NOT_AVAILABLE: retriable errors. Refresh the topic's
+ * metadata and retry for up to ~15 s instead of failing the hub's start.
+ */
+export async function retryOnLeaderChange<T>(admin: Admin, topic: string, f: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await f();
+    } catch (e) {
+      const retriable = (e as { retriable?: boolean }).retriable === true || /leader|not available|coordinator/i.test((e as Error).message);
+      if (!retriable || attempt >= 30) throw e;
+      await new Promise((r) => setTimeout(r, 500));
+      await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => undefined);
+    }
   }
 }

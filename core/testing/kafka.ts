@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
+import { retryOnLeaderChange } from '../outputs/kafka';
 import { packageRoot } from '../util/paths';
 
 export const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
@@ -19,7 +20,7 @@ export async function readTopic<T>(topic: string, keep: (value: T, key: string) 
   const kafka = kafkaClient();
   const admin = kafka.admin();
   await admin.connect();
-  const offsets = await admin.fetchTopicOffsets(topic);
+  const offsets = await retryOnLeaderChange(admin, topic, () => admin.fetchTopicOffsets(topic));
   await admin.disconnect();
   const remaining = new Map(offsets.filter((o) => BigInt(o.high) > BigInt(o.low)).map((o) => [o.partition, BigInt(o.high)]));
   const out: T[] = [];
