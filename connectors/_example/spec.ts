@@ -8,10 +8,10 @@
  *   3. a transport (here the shared webhook transport; pollers and subscriptions own a loop);
  *   4. a lifecycle with a health snapshot (start/stop/pause/resume, all idempotent).
  */
-import type { Connector, ConnectorContext, ConnectorSpec, RawInput } from '../../core/sdk/connector';
+import type { ConnectorContext, ConnectorSpec, RawInput } from '../../core/sdk/connector';
 import { compilePayloadSchema, decodeUtf8, parseJson } from '../../core/sdk/decode';
 import type { TicketDraft } from '../../core/sdk/draft';
-import { HealthTracker } from '../../core/sdk/health';
+import { PushConnector } from '../../core/sdk/push-connector';
 import { registerWebhook } from '../../core/sdk/webhook';
 
 export interface ExampleConfig {
@@ -71,36 +71,14 @@ export const exampleSpec: ConnectorSpec<ExampleConfig> = {
   create: (config, ctx) => new ExampleConnector(config, ctx),
 };
 
-class ExampleConnector implements Connector {
-  readonly spec = exampleSpec as ConnectorSpec<never>;
-  private readonly tracker: HealthTracker;
-
-  constructor(config: ExampleConfig, private readonly ctx: ConnectorContext) {
-    this.tracker = new HealthTracker(ctx.id, exampleSpec.type, exampleSpec.channel, 'webhook', ctx.clock);
+class ExampleConnector extends PushConnector {
+  constructor(config: ExampleConfig, ctx: ConnectorContext) {
+    super(exampleSpec as ConnectorSpec<never>, ctx);
     registerWebhook(
       ctx,
       { path: `/intake/${ctx.id}`, maxBodyBytes: config.maxBodyBytes, contentTypes: ['application/json'], secrets: null, toleranceSeconds: 300, keepHeaders: ['content-type'] },
       this.tracker,
-      () => this.tracker.state === 'running',
+      this.accepting,
     );
-  }
-
-  get id(): string {
-    return this.ctx.id;
-  }
-  async start(): Promise<void> {
-    this.tracker.state = 'running';
-  }
-  async stop(): Promise<void> {
-    this.tracker.state = 'stopped';
-  }
-  async pause(): Promise<void> {
-    if (this.tracker.state === 'running') this.tracker.state = 'paused';
-  }
-  async resume(): Promise<void> {
-    if (this.tracker.state === 'paused') this.tracker.state = 'running';
-  }
-  health() {
-    return this.tracker.snapshot();
   }
 }

@@ -3,8 +3,8 @@ import type { FastifyRequest } from 'fastify';
 import type { DataValidateFunction } from 'ajv/dist/types';
 import { PayloadError } from '../../core/errors';
 import { configAjv } from '../../core/schema/ajv';
-import type { Connector, ConnectorContext, ConnectorSpec } from '../../core/sdk/connector';
-import { HealthTracker } from '../../core/sdk/health';
+import type { ConnectorContext, ConnectorSpec } from '../../core/sdk/connector';
+import { PushConnector } from '../../core/sdk/push-connector';
 import { registerWebhook } from '../../core/sdk/webhook';
 import { isJsonPointer, normalizeMapped, type MappedConfigCore } from './mapping';
 
@@ -153,12 +153,9 @@ export function verifyHexSignature(secrets: string[], header: string | undefined
   throw new PayloadError('INTAKE_ERR_SIGNATURE', 'signature does not match the body');
 }
 
-class MappedWebhookConnector implements Connector {
-  readonly spec = mappedWebhookSpec as ConnectorSpec<never>;
-  private readonly tracker: HealthTracker;
-
-  constructor(config: MappedWebhookConfig, private readonly ctx: ConnectorContext) {
-    this.tracker = new HealthTracker(ctx.id, mappedWebhookSpec.type, mappedWebhookSpec.channel, 'webhook', ctx.clock);
+class MappedWebhookConnector extends PushConnector {
+  constructor(config: MappedWebhookConfig, ctx: ConnectorContext) {
+    super(mappedWebhookSpec as ConnectorSpec<never>, ctx);
     const sig = config.signature;
     const hex = sig.scheme === 'hmac-sha256-hex';
     registerWebhook(
@@ -173,27 +170,8 @@ class MappedWebhookConnector implements Connector {
         ...(hex ? { authenticate: (req: FastifyRequest, body: Buffer) => verifyHexSignature(sig.secrets ?? [], headerOf(req, sig.header), sig.prefix, body) } : {}),
       },
       this.tracker,
-      () => this.tracker.state === 'running',
+      this.accepting,
     );
-  }
-
-  get id(): string {
-    return this.ctx.id;
-  }
-  async start(): Promise<void> {
-    if (this.tracker.state !== 'running') this.tracker.state = 'running';
-  }
-  async stop(): Promise<void> {
-    this.tracker.state = 'stopped';
-  }
-  async pause(): Promise<void> {
-    if (this.tracker.state === 'running') this.tracker.state = 'paused';
-  }
-  async resume(): Promise<void> {
-    if (this.tracker.state === 'paused') this.tracker.state = 'running';
-  }
-  health() {
-    return this.tracker.snapshot();
   }
 }
 

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { PayloadError } from '../../core/errors';
-import type { Connector, ConnectorContext, ConnectorSpec, RawInput } from '../../core/sdk/connector';
-import { HealthTracker } from '../../core/sdk/health';
+import type { ConnectorContext, ConnectorSpec, RawInput } from '../../core/sdk/connector';
+import { PushConnector } from '../../core/sdk/push-connector';
 import { registerWebhook, type WebhookResponder } from '../../core/sdk/webhook';
 import { ulidTime } from '../../core/ids';
 import { maskText } from '../../core/pii/mask';
@@ -147,9 +147,7 @@ interface IndexedRequest {
 
 const errors = (reply: FastifyReply, status: number, description: string): FastifyReply => reply.code(status).send([{ code: status, description: description.slice(0, 500) }]);
 
-class Open311Connector implements Connector {
-  readonly spec = open311Spec as ConnectorSpec<never>;
-  private readonly tracker: HealthTracker;
+class Open311Connector extends PushConnector {
   readonly services: Open311Service[];
   readonly servicesSource: 'catalog' | 'config';
   private readonly codes: Map<string, Open311Service>;
@@ -157,9 +155,9 @@ class Open311Connector implements Connector {
 
   constructor(
     private readonly config: Open311Config,
-    private readonly ctx: ConnectorContext,
+    ctx: ConnectorContext,
   ) {
-    this.tracker = new HealthTracker(ctx.id, open311Spec.type, open311Spec.channel, 'webhook', ctx.clock);
+    super(open311Spec as ConnectorSpec<never>, ctx);
     const configured: Open311Service[] = config.services.list.map((s) => ({ service_code: s.service_code, service_name: s.service_name, description: s.description ?? s.service_name, metadata: false, type: 'realtime', keywords: s.keywords ?? '', group: s.group ?? '' }));
     let services = configured;
     let source: 'catalog' | 'config' = 'config';
@@ -284,24 +282,5 @@ class Open311Connector implements Connector {
       if (oldest === undefined) break;
       this.index.delete(oldest);
     }
-  }
-
-  get id(): string {
-    return this.ctx.id;
-  }
-  async start(): Promise<void> {
-    if (this.tracker.state !== 'running') this.tracker.state = 'running';
-  }
-  async stop(): Promise<void> {
-    this.tracker.state = 'stopped';
-  }
-  async pause(): Promise<void> {
-    if (this.tracker.state === 'running') this.tracker.state = 'paused';
-  }
-  async resume(): Promise<void> {
-    if (this.tracker.state === 'paused') this.tracker.state = 'running';
-  }
-  health() {
-    return this.tracker.snapshot();
   }
 }

@@ -1,7 +1,7 @@
 import type { FastifyReply } from 'fastify';
 import { IntakeError } from '../../core/errors';
-import type { Connector, ConnectorContext, ConnectorSpec, RawInput } from '../../core/sdk/connector';
-import { HealthTracker } from '../../core/sdk/health';
+import type { ConnectorContext, ConnectorSpec, RawInput } from '../../core/sdk/connector';
+import { PushConnector } from '../../core/sdk/push-connector';
 import { registerWebhook, type WebhookResponder } from '../../core/sdk/webhook';
 import { flatXml } from '../../core/sdk/xml';
 import type { Crs } from '../../core/schema/types';
@@ -77,17 +77,15 @@ function jqbhOf(raw: RawInput): string | null {
 
 const XML_TYPE = 'application/xml; charset=utf-8';
 
-class Police110Connector implements Connector {
-  readonly spec = police110Spec as ConnectorSpec<never>;
-  private readonly tracker: HealthTracker;
+class Police110Connector extends PushConnector {
   /** Receipts answer with the 警情编号; the transport parses it once per request. */
   private readonly jqbh = new WeakMap<RawInput, string>();
 
   constructor(
     private readonly config: Police110Config,
-    private readonly ctx: ConnectorContext,
+    ctx: ConnectorContext,
   ) {
-    this.tracker = new HealthTracker(ctx.id, police110Spec.type, police110Spec.channel, 'webhook', ctx.clock);
+    super(police110Spec as ConnectorSpec<never>, ctx);
     const now = (): string => new Date(ctx.clock.now()).toISOString();
     const receipt = (reply: FastifyReply, status: number, fields: Record<string, string | null>): FastifyReply => reply.code(status).header('content-type', XML_TYPE).send(flatXml('QSHZ', fields));
     const respond: WebhookResponder = {
@@ -109,7 +107,7 @@ class Police110Connector implements Connector {
         respond,
       },
       this.tracker,
-      () => this.tracker.state === 'running',
+      this.accepting,
     );
   }
 
@@ -133,29 +131,5 @@ class Police110Connector implements Connector {
     this.tracker.success();
     receipt(reply, 200, { JQBH: draft.sourceId, JG: 'TH', THYY: this.config.bounceReason, JLBH: recordId, QSSJ: now() });
     return true;
-  }
-
-  get id(): string {
-    return this.ctx.id;
-  }
-
-  async start(): Promise<void> {
-    if (this.tracker.state !== 'running') this.tracker.state = 'running';
-  }
-
-  async stop(): Promise<void> {
-    this.tracker.state = 'stopped';
-  }
-
-  async pause(): Promise<void> {
-    if (this.tracker.state === 'running') this.tracker.state = 'paused';
-  }
-
-  async resume(): Promise<void> {
-    if (this.tracker.state === 'paused') this.tracker.state = 'running';
-  }
-
-  health() {
-    return this.tracker.snapshot();
   }
 }

@@ -1,5 +1,5 @@
-import type { Connector, ConnectorContext, ConnectorSpec } from '../../core/sdk/connector';
-import { HealthTracker } from '../../core/sdk/health';
+import type { ConnectorContext, ConnectorSpec } from '../../core/sdk/connector';
+import { PushConnector } from '../../core/sdk/push-connector';
 import { registerWebhook } from '../../core/sdk/webhook';
 import { normalizeResidentApp } from './normalize';
 
@@ -41,15 +41,12 @@ export const residentAppSpec: ConnectorSpec<ResidentAppConfig> = {
   create: (config, ctx) => new ResidentAppConnector(config, ctx),
 };
 
-class ResidentAppConnector implements Connector {
-  readonly spec = residentAppSpec as ConnectorSpec<never>;
-  private readonly health_: HealthTracker;
-
+class ResidentAppConnector extends PushConnector {
   constructor(
     config: ResidentAppConfig,
-    private readonly ctx: ConnectorContext,
+    ctx: ConnectorContext,
   ) {
-    this.health_ = new HealthTracker(ctx.id, residentAppSpec.type, residentAppSpec.channel, 'webhook', ctx.clock);
+    super(residentAppSpec as ConnectorSpec<never>, ctx);
     registerWebhook(
       ctx,
       {
@@ -60,33 +57,8 @@ class ResidentAppConnector implements Connector {
         toleranceSeconds: config.toleranceSeconds,
         keepHeaders: ['content-type', 'webhook-id', 'webhook-timestamp', 'user-agent', 'x-request-id'],
       },
-      this.health_,
-      () => this.health_.state === 'running',
+      this.tracker,
+      this.accepting,
     );
-  }
-
-  get id(): string {
-    return this.ctx.id;
-  }
-
-  async start(): Promise<void> {
-    if (this.health_.state === 'running') return;
-    this.health_.state = 'running';
-  }
-
-  async stop(): Promise<void> {
-    this.health_.state = 'stopped';
-  }
-
-  async pause(): Promise<void> {
-    if (this.health_.state === 'running') this.health_.state = 'paused';
-  }
-
-  async resume(): Promise<void> {
-    if (this.health_.state === 'paused') this.health_.state = 'running';
-  }
-
-  health() {
-    return this.health_.snapshot();
   }
 }
