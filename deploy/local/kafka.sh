@@ -67,20 +67,12 @@ require_java() {
   command -v java >/dev/null 2>&1 || die "java not found on PATH (Kafka $KAFKA_VERSION needs Java 17+)"
 }
 
-# True when something accepts TCP connections on 127.0.0.1:$1.
-port_open() {
-  (exec 3<>"/dev/tcp/127.0.0.1/$1") >/dev/null 2>&1
-}
+# shellcheck source=deploy/local/lib.sh
+source "$SCRIPT_DIR/lib.sh"
 
 # Pid from the pid file if that process is alive and is our broker, else empty.
 running_pid() {
-  [[ -f "$PID_FILE" ]] || return 0
-  local pid
-  pid="$(tr -dc '0-9' <"$PID_FILE")"
-  [[ -n "$pid" ]] || return 0
-  if kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'kafka\.Kafka'; then
-    echo "$pid"
-  fi
+  pid_from_file "$PID_FILE" 'kafka\.Kafka'
 }
 
 libs_complete() {
@@ -345,20 +337,9 @@ cmd_stop() {
     return 0
   fi
   log "stopping broker (pid $pid) ..."
-  kill -TERM "$pid" 2>/dev/null || true
-  local waited=0
-  while kill -0 "$pid" 2>/dev/null; do
-    if (( waited >= KAFKA_STOP_TIMEOUT * 10 )); then
-      log "broker still alive after ${KAFKA_STOP_TIMEOUT}s -- sending SIGKILL"
-      kill -KILL "$pid" 2>/dev/null || true
-      sleep 0.5
-      break
-    fi
-    sleep 0.1
-    waited=$((waited + 1))
-  done
+  stop_pid "$pid" "$KAFKA_STOP_TIMEOUT" broker
   rm -f "$PID_FILE"
-  log "broker stopped (after ~$((waited / 10))s)"
+  log "broker stopped (after ~${STOPPED_AFTER_S}s)"
 }
 
 cmd_status() {

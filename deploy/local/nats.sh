@@ -42,9 +42,8 @@ log() { echo "[nats] $*"; }
 err() { echo "[nats] ERROR: $*" >&2; }
 die() { err "$*"; exit 1; }
 
-port_open() {
-  (exec 3<>"/dev/tcp/127.0.0.1/$1") >/dev/null 2>&1
-}
+# shellcheck source=deploy/local/lib.sh
+source "$SCRIPT_DIR/lib.sh"
 
 find_nats_server() {
   if command -v nats-server >/dev/null 2>&1; then
@@ -56,13 +55,7 @@ find_nats_server() {
 }
 
 running_pid() {
-  [[ -f "$PID_FILE" ]] || return 0
-  local pid
-  pid="$(tr -dc '0-9' <"$PID_FILE")"
-  [[ -n "$pid" ]] || return 0
-  if kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'nats-server'; then
-    echo "$pid"
-  fi
+  pid_from_file "$PID_FILE" 'nats-server'
 }
 
 # 0 = JetStream answers, 1 = connected but no JetStream / not ready, 3 = node client not installed.
@@ -215,18 +208,7 @@ cmd_stop() {
     return 0
   fi
   log "stopping nats-server (pid $pid) ..."
-  kill -TERM "$pid" 2>/dev/null || true
-  local waited=0
-  while kill -0 "$pid" 2>/dev/null; do
-    if (( waited >= NATS_STOP_TIMEOUT * 10 )); then
-      log "nats-server still alive after ${NATS_STOP_TIMEOUT}s -- sending SIGKILL"
-      kill -KILL "$pid" 2>/dev/null || true
-      sleep 0.2
-      break
-    fi
-    sleep 0.1
-    waited=$((waited + 1))
-  done
+  stop_pid "$pid" "$NATS_STOP_TIMEOUT" nats-server
   rm -f "$PID_FILE"
   log "nats-server stopped"
 }

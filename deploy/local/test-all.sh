@@ -33,9 +33,8 @@ section() {
 }
 log() { echo "[test-all] $*"; }
 
-port_open() {
-  (exec 3<>"/dev/tcp/127.0.0.1/$1") >/dev/null 2>&1
-}
+# shellcheck source=deploy/local/lib.sh
+source "$SCRIPT_DIR/lib.sh"
 
 STARTED_KAFKA=0
 STARTED_NATS=0
