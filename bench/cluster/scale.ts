@@ -6,6 +6,7 @@
  *
  * Prints JSON; never gates on wall-clock time.
  */
+import * as os from 'node:os';
 import { ClusterEngine } from '../../core/cluster/engine';
 import { generateSynthetic } from '../../core/cluster/synthetic';
 
@@ -22,17 +23,28 @@ function quantile(xs: Float64Array, q: number): number {
   return s[Math.min(s.length - 1, Math.floor(q * s.length))] as number;
 }
 
+/** JIT warm-up on a throwaway engine, so the first size does not measure compilation. */
+function warmUp(): void {
+  const warm = new ClusterEngine();
+  for (const r of generateSynthetic({ seed: 99, incidents: 4000, spanHours: 24 * 6, estates: 2000 })) warm.process(r.input);
+}
+
 function main(): void {
   const sizes = (process.argv[2] ?? '10000,100000,1000000').split(',').map(Number);
   const results: unknown[] = [];
+  warmUp();
   for (const n of sizes) {
     // A window that holds all n reports: a city of n/5 incidents over 7 days.
     const reports = generateSynthetic({ seed: 1, incidents: Math.ceil(n / 5.3), spanHours: 24 * 6, estates: Math.max(2000, Math.ceil(n / 20)) });
     gc();
     const heap0 = process.memoryUsage().heapUsed;
     const engine = new ClusterEngine({ windowHours: 24 * 30, repeatWindowHours: 24 * 30 });
-    const measureFrom = Math.max(0, reports.length - 20000);
+    // The last 20,000 reports (the last half for small windows): the window then holds ≈ n.
+    const measureFrom = Math.max(Math.floor(reports.length / 2), reports.length - 20000);
     const times = new Float64Array(reports.length - measureFrom);
+    // CPU time of the process per report (µs resolution): wall time on a shared machine also
+    // counts the time the thread was descheduled.
+    const cpu = new Float64Array(reports.length - measureFrom);
     for (let i = 0; i < reports.length; i++) {
       const r = reports[i];
       if (r === undefined) continue;
@@ -40,9 +52,12 @@ function main(): void {
         engine.process(r.input);
         continue;
       }
+      const c0 = process.cpuUsage();
       const t = process.hrtime.bigint();
       engine.process(r.input);
       times[i - measureFrom] = Number(process.hrtime.bigint() - t) / 1e6;
+      const c1 = process.cpuUsage(c0);
+      cpu[i - measureFrom] = (c1.user + c1.system) / 1000;
     }
     gc();
     const heap1 = process.memoryUsage().heapUsed;
@@ -51,7 +66,11 @@ function main(): void {
       measuredLast: times.length,
       medianMs: +quantile(times, 0.5).toFixed(4),
       p99Ms: +quantile(times, 0.99).toFixed(4),
+      p999Ms: +quantile(times, 0.999).toFixed(4),
       maxMs: +quantile(times, 1).toFixed(3),
+      cpuMedianMs: +quantile(cpu, 0.5).toFixed(4),
+      cpuP99Ms: +quantile(cpu, 0.99).toFixed(4),
+      loadAvg: os.loadavg().map((x) => +x.toFixed(2)),
       bytesPerReport: Math.round((heap1 - heap0) / Math.max(1, engine.size)),
       stats: engine.stats(),
     });

@@ -18,7 +18,10 @@ export interface ClusterConfig {
    */
   exactWindowHours: number;
 
-  /** Cross-channel duplicate: at most this far apart in time (hours). Default 72. */
+  /**
+   * Cross-channel duplicate: at most this far apart in time (hours). Default 12: a hand-over or a
+   * mirror arrives within hours; the same resident again a day later is a repeat (一人多诉).
+   */
   duplicateWindowHours: number;
   /** Cross-channel duplicate: minimum text similarity (body cosine). Default 0.8. */
   duplicateMinText: number;
@@ -57,6 +60,19 @@ export interface ClusterConfig {
    */
   placeConflictFactor: number;
 
+  /**
+   * A shared problem concept (lexicon in text.ts: 停水 / 自来水停了) lifts the text component to at
+   * least this. Default 0.3.
+   */
+  conceptText: number;
+  /**
+   * Total multiplied by this when both reports name known problems and none is shared (路灯 vs 井盖
+   * at one estate)… Default 0.2.
+   */
+  conceptConflictFactor: number;
+  /** …unless their words agree at least this much (the lexicon is incomplete). Default 0.5. */
+  conceptConflictMaxText: number;
+
   /** Weights of the score components in the total (renormalised over the components present). */
   weights: { text: number; place: number; distance: number };
 
@@ -81,7 +97,7 @@ export const DEFAULT_CLUSTER_CONFIG: ClusterConfig = {
   windowHours: 168,
   windowHoursByFamily: {},
   exactWindowHours: 720,
-  duplicateWindowHours: 72,
+  duplicateWindowHours: 12,
   duplicateMinText: 0.8,
   duplicateMaxDistanceM: 500,
   linkThreshold: 0.13,
@@ -94,6 +110,9 @@ export const DEFAULT_CLUSTER_CONFIG: ClusterConfig = {
   geoCellMeters: 500,
   maxDistanceM: 1000,
   placeConflictFactor: 0.1,
+  conceptText: 0.3,
+  conceptConflictFactor: 0.2,
+  conceptConflictMaxText: 0.5,
   weights: { text: 0.7, place: 0.2, distance: 0.1 },
   candidates: { queryBigrams: 24, postingCap: 32, maxScored: 48, indexBigrams: 96 },
   bodyChars: 400,
@@ -139,3 +158,91 @@ export function resolveClusterConfig(input: ClusterConfigInput = {}): ClusterCon
   }
   return c;
 }
+
+/** A JSON Schema (2020-12) object node. */
+type SchemaNode = Record<string, unknown>;
+
+const num = (description: string, dflt: number, extra: SchemaNode = { exclusiveMinimum: 0 }): SchemaNode => ({
+  type: 'number',
+  description,
+  default: dflt,
+  ...extra,
+});
+const D = DEFAULT_CLUSTER_CONFIG;
+const unit = { minimum: 0, maximum: 1 };
+
+/**
+ * JSON Schema (draft 2020-12) of the `clustering:` section of hub.yaml: every property has a
+ * description and its default, unknown properties are rejected (`additionalProperties: false`).
+ * Validate with Ajv 2020 (`new Ajv2020({ allErrors: true })`): errors carry the data path
+ * (`/clustering/candidates/postingCap`). Structural only: `resolveClusterConfig` still checks
+ * the values the engine cannot work with (and is what the engine uses).
+ */
+export const clusterConfigSchema: SchemaNode = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  $id: 'https://intake-hub.dev/schemas/hub-config/clustering.v1.json',
+  title: 'ClusteringConfig',
+  description:
+    'Dedup (cross-channel duplicates), repeat complaints (一人多诉) and clustering (多人一诉) settings; every property is optional and defaults as documented in docs/clustering.md.',
+  type: 'object',
+  additionalProperties: false,
+  default: {},
+  properties: {
+    windowHours: num('How far back a new report is compared with earlier ones (hours).', D.windowHours),
+    windowHoursByFamily: {
+      type: 'object',
+      description:
+        'Per category family (catalog category or subcategory code) window overrides in hours, e.g. {"0203": 720}; a pair uses the new report\'s family window.',
+      default: {},
+      propertyNames: { type: 'string', minLength: 1, maxLength: 64 },
+      additionalProperties: { type: 'number', exclusiveMinimum: 0 },
+    },
+    exactWindowHours: num('Identical normalised texts join one cluster within this many hours, whatever the similarity window.', D.exactWindowHours),
+    duplicateWindowHours: num('Cross-channel duplicate: at most this far apart in time (hours); later, the same resident is a repeat.', D.duplicateWindowHours),
+    duplicateMinText: num('Cross-channel duplicate between two anonymous reports: minimum text similarity (the same contact needs half of it).', D.duplicateMinText, unit),
+    duplicateMaxDistanceM: num('Cross-channel duplicate: at most this far apart when both have a point (metres).', D.duplicateMaxDistanceM),
+    linkThreshold: num('A link joins a report to a cluster when its total score reaches this.', D.linkThreshold, unit),
+    mergeThreshold: num('A report bridges (merges) a second cluster, or joins a cluster of 3+ through a single link, only with a link at least this strong.', D.mergeThreshold, unit),
+    minText: num('No link below this text similarity, whatever place and distance say.', D.minText, unit),
+    repeatThreshold: num('Same reporter: minimum total score to count as a repeat complaint (一人多诉).', D.repeatThreshold, unit),
+    repeatWindowHours: num('Same reporter: how far back repeats are looked for (hours).', D.repeatWindowHours),
+    hotReporters: {
+      type: 'integer',
+      minimum: 1,
+      description: 'Hot issue: this many distinct reporters (N) in one cluster within hotWindowHours fire a hot event.',
+      default: D.hotReporters,
+    },
+    hotWindowHours: num('Hot issue: the window T (hours) for hotReporters; a cluster fires at most once per T.', D.hotWindowHours),
+    geoCellMeters: num('Geo blocking cell edge (metres); a report is compared with its cell and the 8 around it.', D.geoCellMeters),
+    maxDistanceM: num('The distance score falls linearly from 1 at 0 m to 0 at this distance (metres).', D.maxDistanceM),
+    placeConflictFactor: num('Total multiplied by this when both reports name specific places and none match.', D.placeConflictFactor, unit),
+    conceptText: num('A shared problem concept (lexicon) at one place lifts the text component to at least this.', D.conceptText, unit),
+    conceptConflictFactor: num('Total multiplied by this when both reports name known problems that mostly differ (concept Jaccard < 0.5)…', D.conceptConflictFactor, unit),
+    conceptConflictMaxText: num('…unless their words agree at least this much.', D.conceptConflictMaxText, unit),
+    weights: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'Weights of the score components in the total (renormalised over the components present).',
+      default: { ...D.weights },
+      properties: {
+        text: num('Weight of the text component.', D.weights.text, { minimum: 0 }),
+        place: num('Weight of the place-name component.', D.weights.place, { minimum: 0 }),
+        distance: num('Weight of the distance component.', D.weights.distance, { minimum: 0 }),
+      },
+    },
+    candidates: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'Candidate generation caps: they bound the cost per report whatever the window holds.',
+      default: { ...D.candidates },
+      properties: {
+        queryBigrams: { type: 'integer', minimum: 1, description: 'Rarest non-head bigrams of a new report looked up in the index.', default: D.candidates.queryBigrams },
+        postingCap: { type: 'integer', minimum: 1, description: 'Most recent reports kept per (block, bigram) posting list.', default: D.candidates.postingCap },
+        maxScored: { type: 'integer', minimum: 1, description: 'Reports scored in full per new report (best by shared-bigram weight).', default: D.candidates.maxScored },
+        indexBigrams: { type: 'integer', minimum: 1, description: 'Bigrams a report is indexed under (title/head first, then a fixed-hash sample of the body).', default: D.candidates.indexBigrams },
+      },
+    },
+    bodyChars: { type: 'integer', minimum: 1, description: 'Characters of normalised body text compared (long petitions are cut).', default: D.bodyChars },
+    headChars: { type: 'integer', minimum: 1, description: 'Characters of normalised body used as the head when a report has no title.', default: D.headChars },
+  },
+};

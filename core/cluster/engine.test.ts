@@ -85,6 +85,37 @@ describe('ClusterEngine', () => {
     expect(b.clusterId).not.toBe(a.clusterId);
   });
 
+  it('links one problem in other words (concept lexicon) and keeps two problems at one estate apart', () => {
+    const e = new ClusterEngine();
+    const [a, b, c] = runAll(e, [
+      report('A', 0, '市民来电反映：金阳小区停水很久没来，请相关部门尽快处理。'),
+      report('B', 3, '来电人称金阳小区自来水停了一整天，希望有关部门尽快核实处理。'),
+      report('C', 4, '来电人称金阳小区路灯坏了晚上一片漆黑，希望有关部门尽快核实处理。'),
+    ]) as [ClusterOutcome, ClusterOutcome, ClusterOutcome];
+    expect(b.clusterId).toBe(a.clusterId);
+    expect(b.score?.concept).toBe(1);
+    expect(c.clusterId).not.toBe(a.clusterId);
+    // Across the city a shared concept alone is no link.
+    const far = new ClusterEngine();
+    const [x, y] = runAll(far, [
+      report('X', 0, '金阳小区停水很久没来', { jurisdiction: null }),
+      report('Y', 1, '翠湖花园自来水停了一整天', { jurisdiction: null }),
+    ]) as [ClusterOutcome, ClusterOutcome];
+    expect(y.clusterId).not.toBe(x.clusterId);
+  });
+
+  it('tells a repeat call a day later from a cross-channel copy within hours (same contact)', () => {
+    const e = new ClusterEngine();
+    const [, copy, again] = runAll(e, [
+      report('A', 0, '金阳小区下水道堵塞污水外溢', { channel: 'resident-app', contactToken: 'c1' }),
+      report('B', 2, '监督员巡查上报：金阳小区门口下水道堵塞污水外溢。', { channel: 'city-management', contactToken: 'c1' }),
+      report('C', 30, '市民来电反映：金阳小区污水管道堵塞外溢还没人管', { contactToken: 'c1' }),
+    ]) as [ClusterOutcome, ClusterOutcome, ClusterOutcome];
+    expect(copy.duplicateOf).toBe('A');
+    expect(again.duplicateOf).toBeNull();
+    expect(again.repeatOf).toBe('A');
+  });
+
   it('marks a cross-channel copy as a duplicate and puts it in the cluster', () => {
     const e = new ClusterEngine();
     const text = '报警人称：金阳小区（长江路）下水道堵塞污水外溢，经研判属非警务警情，转12345处置。';
@@ -194,21 +225,23 @@ describe('synthetic multi-channel ground truth', () => {
   const reports = generateSynthetic({ seed: 7, incidents: 600, spanHours: 24 * 14, estates: 600 });
   const scores = evaluateSynthetic(reports, resolvedClusters(reports));
 
-  // Floors at the measured figures (docs/clustering.md): regressions fail here. Cluster precision
-  // and duplicate precision are below the aims; see "Known weaknesses" in the docs.
+  // Floors at the measured figures minus a small margin (docs/clustering.md): regressions fail
+  // here. Measured (seed 7, 600 incidents): cluster P 0.989 / R 0.9995, duplicate P 0.964 /
+  // R 0.971, repeat P 1.0 / R 1.0. The concept lexicon covers the generator's problem types, so
+  // these overstate real text (see "Known weaknesses").
   it('clusters reports of one incident (pairwise P/R)', () => {
-    expect(scores.cluster.recall).toBeGreaterThanOrEqual(0.9);
-    expect(scores.cluster.precision).toBeGreaterThanOrEqual(0.6);
+    expect(scores.cluster.recall).toBeGreaterThanOrEqual(0.98);
+    expect(scores.cluster.precision).toBeGreaterThanOrEqual(0.96);
   });
 
   it('finds cross-channel duplicates', () => {
-    expect(scores.duplicate.recall).toBeGreaterThanOrEqual(0.6);
-    expect(scores.duplicate.precision).toBeGreaterThanOrEqual(0.45);
+    expect(scores.duplicate.recall).toBeGreaterThanOrEqual(0.94);
+    expect(scores.duplicate.precision).toBeGreaterThanOrEqual(0.93);
   });
 
   it('finds repeat callers', () => {
-    expect(scores.repeat.precision).toBeGreaterThanOrEqual(0.75);
-    expect(scores.repeat.recall).toBeGreaterThanOrEqual(0.4);
+    expect(scores.repeat.precision).toBeGreaterThanOrEqual(0.97);
+    expect(scores.repeat.recall).toBeGreaterThanOrEqual(0.97);
   });
 
   it('reports its figures', () => {

@@ -1,7 +1,7 @@
 import type { ClusterEvent } from '../schema/types.generated';
 import { deterministicUlid, ulidTime, ULID_PATTERN } from '../ids';
 import { resolveClusterConfig, type ClusterConfig, type ClusterConfigInput } from './config';
-import { bigramCodes, extractPlaces, fnv1a, hash53, normalizeText, placeScore, stripPlaces, type PlaceEntity } from './text';
+import { bigramCodes, conceptBits, conceptScore, extractPlaces, fnv1a, hash53, normalizeText, placeScore, stripPlaces, type PlaceEntity } from './text';
 
 /** One report as the clustering engine sees it (channel-neutral). */
 export interface ClusterInput {
@@ -43,6 +43,8 @@ export interface LinkScore {
   body: number;
   place?: number;
   distance?: number;
+  /** Problem-concept agreement (lexicon, `text.ts`); absent when either names no known problem. */
+  concept?: number;
   time: number;
   total: number;
 }
@@ -89,14 +91,27 @@ interface ClusterState {
   live: number;
   /** Live reports per reporter key (contact token, or a per-report key when anonymous). */
   reporters: Map<string, number>;
-  /** Recent (time, reporter) pairs for the hot test, oldest first. */
-  recent: { t: number; r: string }[];
-  recentCounts: Map<string, number>;
+  /**
+   * The most recent distinct reporters (latest report time each), newest first, at most
+   * `hotListCap` of them: N distinct reporters within T hours ⇔ the N-th entry is within T. O(N)
+   * per arrival and per merge, whatever the cluster size.
+   */
+  hot: HotEntry[];
   lastHotAt: number | null;
+}
+
+interface HotEntry {
+  r: string;
+  t: number;
 }
 
 interface Rec {
   seq: number;
+  /** Repeat count published for this report (for a retried ticket). */
+  repeatCount: number;
+  /** Candidate scratch: the query stamp that last touched this report, and its accumulated weight. */
+  mark: number;
+  acc: number;
   id: string;
   time: number;
   channel: string;
@@ -107,6 +122,7 @@ interface Rec {
   headNorm: number;
   bodyNorm: number;
   places: PlaceEntity[];
+  concepts: number;
   point: { lon: number; lat: number } | null;
   family: string | null;
   cluster: ClusterState;
@@ -117,6 +133,7 @@ interface Rec {
 interface ExactEntry {
   time: number;
   id: string;
+  token: string | null;
   cluster: ClusterState;
   channel: string;
   dupOf: string | null;
@@ -131,7 +148,10 @@ interface Query {
   headNorm: number;
   bodyNorm: number;
   places: PlaceEntity[];
+  concepts: number;
   exactKey: number;
+  /** Bigrams the report is indexed under (computed once). */
+  indexed: number[];
 }
 
 interface Link {
@@ -146,6 +166,7 @@ const METRES_PER_DEG = 111_320;
 const LON_SCALE = 0.848;
 const BLOCK_MASK = 0xfffff;
 const TWO32 = 4294967296;
+const OUTCOME_CACHE = 4096;
 
 /**
  * The 多人一诉 / 一人多诉 clustering engine. Pure and deterministic: the same reports in the same
@@ -170,6 +191,15 @@ export class ClusterEngine {
   private readonly exact = new Map<number, ExactEntry>();
   private readonly byReporter = new Map<string, number[]>();
   private sweeper: IterableIterator<[number, Int32Array]> | null = null;
+  private placeSweeper: IterableIterator<[number, Int32Array]> | null = null;
+  /** Windowed reports by ticket id: a retried ticket gets its first outcome back (idempotence). */
+  private readonly byId = new Map<string, Rec>();
+  /** Outcomes (with their events) of the most recent reports, for retries of a failed write. */
+  private readonly outcomes = new Map<string, ClusterOutcome>();
+  private stamp = 0;
+  private readonly touched: Rec[] = [];
+  private readonly accScratch: { buf: Float64Array } = { buf: new Float64Array(1024) };
+  private readonly hotListCap: number;
   private readonly horizonMs: number;
   /** Cluster lookup by id, only while restoring. */
   private restoring: Map<string, ClusterState> | null = null;
@@ -178,6 +208,7 @@ export class ClusterEngine {
     this.config = resolveClusterConfig(config);
     const fam = Object.values(this.config.windowHoursByFamily);
     this.horizonMs = Math.max(this.config.windowHours, this.config.repeatWindowHours, ...fam) * HOUR;
+    this.hotListCap = Math.max(this.config.hotReporters, 16);
   }
 
   /**
@@ -235,6 +266,9 @@ export class ClusterEngine {
     const qb = this.features(b);
     const rb: Rec = {
       seq: -1,
+      mark: 0,
+      acc: 0,
+      repeatCount: 0,
       id: b.ticketId,
       time: b.timeMs,
       channel: b.channel,
@@ -245,6 +279,7 @@ export class ClusterEngine {
       headNorm: qb.headNorm,
       bodyNorm: qb.bodyNorm,
       places: qb.places,
+      concepts: qb.concepts,
       point: b.point,
       family: b.categoryFamily,
       cluster: newCluster(b.ticketId, b.timeMs, ''),
@@ -273,6 +308,8 @@ export class ClusterEngine {
 
   private run(input: ClusterInput, adopt: PublishedAssignment | null): ClusterOutcome {
     const cfg = this.config;
+    const known = this.byId.get(input.ticketId);
+    if (known !== undefined) return this.again(known);
     if (input.timeMs > this.watermark) this.watermark = input.timeMs;
     this.evict();
 
@@ -281,21 +318,25 @@ export class ClusterEngine {
     const windowMs = this.windowMsFor(input.categoryFamily);
 
     // Candidates: reports sharing rare bigrams in a neighbouring block, or naming the same place.
-    const hits = new Map<number, number>();
+    // Work is bounded by the caps (blocks × query bigrams × posting ring), never by the window.
+    const stamp = ++this.stamp;
+    const touched = this.touched;
+    touched.length = 0;
     const queryCodes = this.queryCodes(q);
     for (const bh of blocks.query) {
       const hi = bh * TWO32;
-      for (const [code, w] of queryCodes) {
-        const ring = this.postings.get(hi + code);
-        if (ring !== undefined) this.collect(ring, w, input, windowMs, hits);
+      for (let k = 0; k < queryCodes.codes.length; k++) {
+        const ring = this.postings.get(hi + (queryCodes.codes[k] as number));
+        if (ring !== undefined) this.collect(ring, queryCodes.weights[k] as number, input, windowMs, stamp);
       }
     }
     for (const p of q.places) {
       if (!p.fine) continue;
       const ring = this.placePostings.get(hash53(p.core));
-      if (ring !== undefined) this.collect(ring, 1, input, windowMs, hits);
+      if (ring !== undefined) this.collect(ring, 1, input, windowMs, stamp);
     }
-    const ranked = [...hits.entries()].sort((a, b) => b[1] - a[1] || b[0] - a[0]).slice(0, cfg.candidates.maxScored);
+    const ranked = topCandidates(touched, cfg.candidates.maxScored, this.accScratch);
+    touched.length = 0;
 
     const links: Link[] = [];
     const exactEntry = q.exactKey !== 0 ? this.exact.get(q.exactKey) : undefined;
@@ -303,10 +344,7 @@ export class ClusterEngine {
       const s: LinkScore = { text: 1, head: 1, body: 1, time: 1, total: 1 };
       links.push({ rec: null, exact: exactEntry, score: s });
     }
-    for (const [seq] of ranked) {
-      const c = this.rec(seq) as Rec;
-      links.push({ rec: c, exact: null, score: this.score(q, c, windowMs) });
-    }
+    for (const c of ranked) links.push({ rec: c, exact: null, score: this.score(q, c, windowMs) });
 
     // Cross-channel duplicate: near-identical text, close in time and space, another channel.
     const token = input.contactToken;
@@ -316,23 +354,38 @@ export class ClusterEngine {
     if (adopt !== null) {
       duplicateOf = adopt.duplicateOf;
     } else {
-      for (const l of links) {
+      // The reporter's own recent reports are always candidates (a hot cluster may crowd them
+      // out of the ranked list).
+      const dupCands = links.slice();
+      const mine = token !== null ? this.byReporter.get(token) : undefined;
+      if (mine !== undefined) {
+        for (const seq of mine) {
+          const c = this.rec(seq);
+          if (c === undefined || c.channel === input.channel || links.some((l) => l.rec === c)) continue;
+          if (Math.abs(input.timeMs - c.time) > cfg.duplicateWindowHours * HOUR) continue;
+          dupCands.push({ rec: c, exact: null, score: this.score(q, c, windowMs) });
+        }
+      }
+      for (const l of dupCands) {
         const channel = l.rec?.channel ?? l.exact?.channel;
         const time = l.rec?.time ?? l.exact?.time ?? 0;
         if (channel === input.channel) continue;
         if (Math.abs(input.timeMs - time) > cfg.duplicateWindowHours * HOUR) continue;
-        // The same contact through two channels is one report; two different contacts are two
-        // residents (unless the texts are virtually identical); without contacts the text decides.
-        const otherToken = l.rec !== null ? l.rec.token : null;
-        const sameContact = token !== null && otherToken !== null && token === otherToken;
-        const otherContact = token !== null && otherToken !== null && token !== otherToken;
-        const need = sameContact ? cfg.duplicateMinText * 0.6 : otherContact ? 0.95 : cfg.duplicateMinText;
-        if (Math.max(l.score.body, l.score.text) < need) continue;
+        // A copy through another channel carries the same contact (a 110 hand-over keeps the
+        // caller's number): the same contact → one report; two different contacts → two
+        // residents, never a duplicate; both anonymous → the text decides; one anonymous →
+        // only a virtually identical text.
+        const otherToken = l.rec !== null ? l.rec.token : (l.exact as ExactEntry).token;
+        let need: number;
+        if (token !== null && otherToken !== null) need = token === otherToken ? cfg.duplicateMinText * 0.5 : 2;
+        else if (token === null && otherToken === null) need = cfg.duplicateMinText;
+        else need = 0.95;
+        const ds = Math.max(l.score.body, l.score.text);
+        if (ds < need) continue;
         if (l.rec !== null && l.rec.point !== null && input.point !== null) {
           if (haversine(l.rec.point, input.point) > cfg.duplicateMaxDistanceM) continue;
         }
         if (l.score.place !== undefined && l.score.place < 0.5) continue;
-        const ds = Math.max(l.score.body, l.score.text);
         if (dupLink === null || ds > (duplicateScore ?? 0)) {
           dupLink = l;
           duplicateScore = ds;
@@ -368,7 +421,13 @@ export class ClusterEngine {
         }
         if (best !== null && best.rec !== null) {
           const m = best.rec;
-          if (m.chain === null) m.chain = { rootId: m.id, count: 0 };
+          if (m.chain === null) {
+            // A copy's chain is its original's: the chain starts at the first report.
+            const orig = m.dupOf !== null ? this.byId.get(m.dupOf) : undefined;
+            const host = orig !== undefined && orig.token === m.token ? orig : m;
+            if (host.chain === null) host.chain = { rootId: host.id, count: 0 };
+            m.chain = host.chain;
+          }
           chain = m.chain;
           chain.count++;
           repeatOf = chain.rootId;
@@ -466,6 +525,9 @@ export class ClusterEngine {
     // Remember the report.
     const rec: Rec = {
       seq: this.nextSeq++,
+      mark: 0,
+      acc: 0,
+      repeatCount,
       id: input.ticketId,
       time: input.timeMs,
       channel: input.channel,
@@ -476,6 +538,7 @@ export class ClusterEngine {
       headNorm: q.headNorm,
       bodyNorm: q.bodyNorm,
       places: q.places,
+      concepts: q.concepts,
       point: input.point,
       family: input.categoryFamily,
       cluster,
@@ -484,7 +547,7 @@ export class ClusterEngine {
     };
     this.insert(rec, q, blocks.index);
 
-    return {
+    const outcome: ClusterOutcome = {
       duplicateOf,
       duplicateScore,
       repeatOf,
@@ -494,6 +557,33 @@ export class ClusterEngine {
       score: linkScore,
       block: blockLabel,
       events,
+    };
+    if (adopt === null) {
+      this.outcomes.set(input.ticketId, { ...outcome, events: events.slice() });
+      if (this.outcomes.size > OUTCOME_CACHE) this.outcomes.delete(this.outcomes.keys().next().value as string);
+    }
+    return outcome;
+  }
+
+  /**
+   * The same ticket again (the pipeline retries a report whose durable write failed under the
+   * same ticket id): the first outcome, with the same events (same deterministic ids, so a
+   * consumer that did see them dedupes by id); no state changes. Outside the outcome cache (the
+   * last 4,096 reports) the assignment is rebuilt from the stored report, without events.
+   */
+  private again(r: Rec): ClusterOutcome {
+    const cached = this.outcomes.get(r.id);
+    if (cached !== undefined) return { ...cached, events: cached.events.slice() };
+    return {
+      duplicateOf: r.dupOf,
+      duplicateScore: null,
+      repeatOf: r.chain !== null && r.chain.rootId !== r.id ? r.chain.rootId : null,
+      repeatCount: r.repeatCount,
+      clusterId: r.cluster.id,
+      role: r.cluster.primaryId === r.id ? 'primary' : 'member',
+      score: null,
+      block: r.cluster.block,
+      events: [],
     };
   }
 
@@ -524,21 +614,40 @@ export class ClusterEngine {
     }
     const exactSource = bodyFull.length >= 16 ? bodyFull : titleFull + '|' + bodyFull;
     const exactKey = exactSource.length >= 6 ? hash53(exactSource) || 1 : 0;
-    return { input, head, body, wHead, wBody, headNorm: Math.sqrt(hn), bodyNorm: Math.sqrt(bn), places, exactKey };
+    const indexed = this.indexedCodes(head, body);
+    // Concepts read the text with only specific place names cut: suffix-based road extraction
+    // would otherwise eat words (野狗追咬路人 → "追咬路").
+    const fine = places.filter((p) => p.fine);
+    const concepts = conceptBits(stripPlaces(titleFull, fine) + '|' + stripPlaces(bodyFull.slice(0, cfg.bodyChars), fine));
+    return { input, head, body, wHead, wBody, headNorm: Math.sqrt(hn), bodyNorm: Math.sqrt(bn), places, concepts, exactKey, indexed };
   }
 
   /**
    * The query bigrams with their weights: every head (title) bigram, which names the issue even
    * when its words are common, plus the rarest `queryBigrams` of the other indexed bigrams.
    */
-  private queryCodes(q: Query): [number, number][] {
-    const head = new Set<number>(q.head);
-    const out: [number, number][] = [];
-    for (let i = 0; i < q.head.length; i++) out.push([q.head[i] as number, q.wHead[i] as number]);
+  private queryCodes(q: Query): { codes: number[]; weights: number[] } {
+    const codes: number[] = [];
+    const weights: number[] = [];
+    // The rarest head bigrams (at most `queryBigrams`), then the rarest others.
+    const head: [number, number][] = [];
+    for (let i = 0; i < q.head.length; i++) head.push([q.head[i] as number, q.wHead[i] as number]);
+    if (head.length > this.config.candidates.queryBigrams) head.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+    for (let i = 0; i < Math.min(head.length, this.config.candidates.queryBigrams); i++) {
+      const e = head[i] as [number, number];
+      codes.push(e[0]);
+      weights.push(e[1]);
+    }
     const rest: [number, number][] = [];
-    for (const c of this.indexedCodes(q.head, q.body)) if (!head.has(c)) rest.push([c, this.idf(c)]);
+    for (const c of q.indexed) if (!sortedHas(q.head, c)) rest.push([c, this.idf(c)]);
     rest.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
-    return out.concat(rest.slice(0, this.config.candidates.queryBigrams));
+    const n = Math.min(rest.length, this.config.candidates.queryBigrams);
+    for (let i = 0; i < n; i++) {
+      const e = rest[i] as [number, number];
+      codes.push(e[0]);
+      weights.push(e[1]);
+    }
+    return { codes, weights };
   }
 
   /**
@@ -553,27 +662,33 @@ export class ClusterEngine {
       if (body.length + out.size <= cap) {
         for (let i = 0; i < body.length; i++) out.add(body[i] as number);
       } else {
-        const order = Array.from(body).sort((a, b) => mix(a) - mix(b) || a - b);
-        for (const c of order) {
-          if (out.size >= cap) break;
-          out.add(c);
-        }
+        // Bottom-k by a fixed mix: sort the (32-bit) mixes natively, then take codes in mix order.
+        const mixes = new Float64Array(body.length);
+        for (let i = 0; i < body.length; i++) mixes[i] = mix(body[i] as number) * 65536 + i;
+        mixes.sort();
+        for (let i = 0; i < mixes.length && out.size < cap; i++) out.add(body[(mixes[i] as number) % 65536] as number);
       }
     }
     return [...out];
   }
 
-  private collect(ring: Int32Array, w: number, input: ClusterInput, windowMs: number, hits: Map<number, number>): void {
+  private collect(ring: Int32Array, w: number, input: ClusterInput, windowMs: number, stamp: number): void {
     const cap = ring.length - 1;
     const n = ring[0] as number;
     for (let i = Math.max(0, n - cap); i < n; i++) {
       const seq = ring[1 + (i % cap)] as number;
       const c = this.rec(seq);
       if (c === undefined) continue;
+      if (c.mark === stamp) {
+        c.acc += w;
+        continue;
+      }
       const pairWindow = input.categoryFamily === null && c.family !== null ? this.windowMsFor(c.family) : windowMs;
       if (Math.abs(input.timeMs - c.time) > pairWindow) continue;
       if (input.categoryFamily !== null && c.family !== null && input.categoryFamily !== c.family) continue;
-      hits.set(seq, (hits.get(seq) ?? 0) + w);
+      c.mark = stamp;
+      c.acc = w;
+      this.touched.push(c);
     }
   }
 
@@ -581,10 +696,17 @@ export class ClusterEngine {
     const cfg = this.config;
     const head = cosine(q.head, q.wHead, q.headNorm, c.head, c.headNorm);
     const body = cosine(q.body, q.wBody, q.bodyNorm, c.body, c.bodyNorm);
-    const text = Math.max(body, 0.5 * (head + body), 0.85 * head);
+    const words = Math.max(body, 0.5 * (head + body), 0.85 * head);
+    // The same problem in other words (停水 / 自来水停了) counts as some text similarity; two
+    // different known problems (路灯 / 井盖) damp the link unless the words themselves agree.
+    // Only at one place: a shared concept alone (two parking complaints across the city) is no link.
     const place = placeScore(q.places, c.places);
     const p = q.input.point;
     const distance = p !== null && c.point !== null ? Math.max(0, 1 - haversine(p, c.point) / cfg.maxDistanceM) : null;
+    const concept = conceptScore(q.concepts, c.concepts);
+    const samePlace = (place !== null && place >= 0.5) || (place === null && distance !== null && distance >= 0.5);
+    const agree = concept !== null && concept >= 0.5;
+    const text = agree && samePlace ? Math.max(words, cfg.conceptText * (concept as number)) : words;
     const dt = Math.abs(q.input.timeMs - c.time);
     const time = Math.max(0, 1 - dt / windowMs);
     let num = cfg.weights.text * text;
@@ -598,11 +720,13 @@ export class ClusterEngine {
       den += cfg.weights.distance;
     }
     // Two reports naming different specific places are about different things, however alike the words.
-    const conflict = place !== null && place === 0 ? cfg.placeConflictFactor : 1;
+    let conflict = place !== null && place === 0 ? cfg.placeConflictFactor : 1;
+    if (concept !== null && !agree && words < cfg.conceptConflictMaxText) conflict *= cfg.conceptConflictFactor;
     const total = (num / den) * conflict * (0.9 + 0.1 * time);
     const s: LinkScore = { text: r3(text), head: r3(head), body: r3(body), time: r3(time), total: r3(total) };
     if (place !== null) s.place = r3(place);
     if (distance !== null) s.distance = r3(distance);
+    if (concept !== null) s.concept = r3(concept);
     return s;
   }
 
@@ -616,8 +740,14 @@ export class ClusterEngine {
       const x = Math.floor((input.point.lon * METRES_PER_DEG * LON_SCALE) / cell);
       label = `g:${x}:${y}`;
       index.push(fnv1a(label) & BLOCK_MASK);
-      for (let dx = -1; dx <= 1; dx++) {
-        for (let dy = -1; dy <= 1; dy++) query.push(fnv1a(`g:${x + dx}:${y + dy}`) & BLOCK_MASK);
+      // The 2×2 cells nearest the point (its own cell and the neighbours on its quadrant's side):
+      // everything within half a cell in any direction, at 4 lookups instead of 9.
+      const fx = (input.point.lon * METRES_PER_DEG * LON_SCALE) / cell - x;
+      const fy = (input.point.lat * METRES_PER_DEG) / cell - y;
+      const sx = fx < 0.5 ? -1 : 1;
+      const sy = fy < 0.5 ? -1 : 1;
+      for (const dx of [0, sx]) {
+        for (const dy of [0, sy]) query.push(fnv1a(`g:${x + dx}:${y + dy}`) & BLOCK_MASK);
       }
     }
     const j = input.jurisdiction;
@@ -639,10 +769,11 @@ export class ClusterEngine {
   private insert(rec: Rec, q: Query, blockIndex: number[]): void {
     const cap = this.config.candidates.postingCap;
     this.recs.push(rec);
+    this.byId.set(rec.id, rec);
     this.liveCount++;
     // document frequencies over head ∪ body
     forUnion(rec.head, rec.body, (c) => this.df.set(c, (this.df.get(c) ?? 0) + 1));
-    for (const code of this.indexedCodes(rec.head, rec.body)) {
+    for (const code of q.indexed) {
       for (const bh of blockIndex) {
         const key = bh * TWO32 + code;
         let ring = this.postings.get(key);
@@ -671,7 +802,7 @@ export class ClusterEngine {
         q.exactKey,
         prev !== undefined
           ? { ...prev, time: rec.time }
-          : { time: rec.time, id: rec.id, cluster: rec.cluster, channel: rec.channel, dupOf: rec.dupOf },
+          : { time: rec.time, id: rec.id, token: rec.token, cluster: rec.cluster, channel: rec.channel, dupOf: rec.dupOf },
       );
     }
     if (rec.token !== null) {
@@ -684,6 +815,7 @@ export class ClusterEngine {
       if (mine.length > 16) mine.shift();
     }
     this.sweep(8);
+    this.sweepPlaces(2);
   }
 
   /** Drop reports that left the window (by the watermark, the latest report time seen). */
@@ -696,6 +828,7 @@ export class ClusterEngine {
       this.base++;
       if (r === undefined) continue;
       this.liveCount--;
+      if (this.byId.get(r.id) === r) this.byId.delete(r.id);
       forUnion(r.head, r.body, (c) => {
         const d = (this.df.get(c) ?? 1) - 1;
         if (d <= 0) this.df.delete(c);
@@ -733,17 +866,25 @@ export class ClusterEngine {
       const n = this.sweeper.next();
       if (n.done === true) {
         this.sweeper = null;
-        this.sweepPlaces();
-        return;
+        break;
       }
       const [key, ring] = n.value;
       if (newest(ring) < this.base) this.postings.delete(key);
     }
   }
 
-  private sweepPlaces(): void {
-    if (this.placePostings.size < 1024 || this.placePostings.size < this.liveCount / 4) return;
-    for (const [key, ring] of this.placePostings) if (newest(ring) < this.base) this.placePostings.delete(key);
+  /** The same for place lists, one step per posting sweep step. */
+  private sweepPlaces(steps: number): void {
+    for (let i = 0; i < steps; i++) {
+      if (this.placeSweeper === null) this.placeSweeper = this.placePostings.entries();
+      const n = this.placeSweeper.next();
+      if (n.done === true) {
+        this.placeSweeper = null;
+        return;
+      }
+      const [key, ring] = n.value;
+      if (newest(ring) < this.base) this.placePostings.delete(key);
+    }
   }
 
   private findChain(token: string, rootId: string): Chain | null {
@@ -775,38 +916,37 @@ export class ClusterEngine {
   private join(c: ClusterState, t: number, reporterKey: string): void {
     c.live++;
     c.reporters.set(reporterKey, (c.reporters.get(reporterKey) ?? 0) + 1);
-    c.recent.push({ t, r: reporterKey });
-    c.recentCounts.set(reporterKey, (c.recentCounts.get(reporterKey) ?? 0) + 1);
+    hotInsert(c.hot, reporterKey, t, this.hotListCap);
   }
 
-  /** Absorb `from` into `into`: counts and hot history move; `from` points to `into` from now on. */
+  /**
+   * Absorb `from` into `into`: counts and hot history move; `from` points to `into` from now on.
+   * The smaller reporter map is folded into the larger one (amortised O(log n) per reporter).
+   */
   private merge(into: ClusterState, from: ClusterState): void {
     const a = find(into);
     const b = find(from);
     if (a === b) return;
     b.mergedInto = a;
     a.live += b.live;
-    for (const [k, v] of b.reporters) a.reporters.set(k, (a.reporters.get(k) ?? 0) + v);
-    if (b.recent.length > 0) {
-      a.recent = a.recent.concat(b.recent).sort((x, y) => x.t - y.t);
-      for (const [k, v] of b.recentCounts) a.recentCounts.set(k, (a.recentCounts.get(k) ?? 0) + v);
+    if (b.reporters.size > a.reporters.size) {
+      const t = a.reporters;
+      a.reporters = b.reporters;
+      b.reporters = t;
     }
+    for (const [k, v] of b.reporters) a.reporters.set(k, (a.reporters.get(k) ?? 0) + v);
+    b.reporters = new Map();
+    for (const e of b.hot) hotInsert(a.hot, e.r, e.t, this.hotListCap);
+    b.hot = [];
     if (b.lastHotAt !== null && (a.lastHotAt === null || b.lastHotAt > a.lastHotAt)) a.lastHotAt = b.lastHotAt;
   }
 
-  /** Distinct reporters of the cluster within the hot window ending at `t`. */
+  /** Distinct reporters of the cluster within the hot window ending at `t` (exact up to the list cap). */
   private recentReporters(c: ClusterState, t: number): number {
     const limit = t - this.config.hotWindowHours * HOUR;
-    let drop = 0;
-    while (drop < c.recent.length && (c.recent[drop] as { t: number }).t < limit) {
-      const e = c.recent[drop] as { t: number; r: string };
-      const k = (c.recentCounts.get(e.r) ?? 1) - 1;
-      if (k <= 0) c.recentCounts.delete(e.r);
-      else c.recentCounts.set(e.r, k);
-      drop++;
-    }
-    if (drop > 0) c.recent.splice(0, drop);
-    return c.recentCounts.size;
+    let n = 0;
+    while (n < c.hot.length && (c.hot[n] as HotEntry).t >= limit) n++;
+    return n;
   }
 
   private event(
@@ -842,8 +982,7 @@ function newCluster(primaryId: string, primaryTime: number, block: string): Clus
     block,
     live: 0,
     reporters: new Map(),
-    recent: [],
-    recentCounts: new Map(),
+    hot: [],
     lastHotAt: null,
   };
 }
@@ -937,4 +1076,84 @@ export function haversine(a: { lon: number; lat: number }, b: { lon: number; lat
 
 function r3(x: number): number {
   return Math.round(x * 1000) / 1000;
+}
+
+/** Insert or refresh `r` at time `t` in a newest-first list of distinct reporters, capped. O(cap). */
+function hotInsert(list: HotEntry[], r: string, t: number, cap: number): void {
+  const at = list.findIndex((e) => e.r === r);
+  if (at >= 0) {
+    if ((list[at] as HotEntry).t >= t) return;
+    list.splice(at, 1);
+  }
+  let i = 0;
+  while (i < list.length && (list[i] as HotEntry).t > t) i++;
+  if (i >= cap) return;
+  list.splice(i, 0, { r, t });
+  if (list.length > cap) list.length = cap;
+}
+
+/** Binary search in a sorted typed array. */
+function sortedHas(a: Uint32Array, x: number): boolean {
+  let lo = 0;
+  let hi = a.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const v = a[mid] as number;
+    if (v === x) return true;
+    if (v < x) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return false;
+}
+
+/**
+ * The best `k` candidates by accumulated weight (ties: the most recent first), best first. Linear
+ * selection of the k-th weight (no sort of the unbounded list), then a sort of at most k.
+ */
+function topCandidates(touched: Rec[], k: number, scratch: { buf: Float64Array }): Rec[] {
+  let picked: Rec[];
+  if (touched.length <= k) picked = touched.slice();
+  else {
+    if (scratch.buf.length < touched.length) scratch.buf = new Float64Array(touched.length * 2);
+    const a = scratch.buf;
+    for (let i = 0; i < touched.length; i++) a[i] = (touched[i] as Rec).acc;
+    const thr = kthLargest(a, touched.length, k);
+    picked = [];
+    for (const c of touched) if (c.acc > thr) picked.push(c);
+    if (picked.length < k) {
+      const ties = touched.filter((c) => c.acc === thr).sort((x, y) => y.seq - x.seq);
+      for (const c of ties) {
+        if (picked.length >= k) break;
+        picked.push(c);
+      }
+    }
+  }
+  return picked.sort((x, y) => y.acc - x.acc || y.seq - x.seq);
+}
+
+/** The k-th largest of a[0..n) (quickselect, Hoare partition; reorders a). */
+function kthLargest(a: Float64Array, n: number, k: number): number {
+  let lo = 0;
+  let hi = n - 1;
+  const target = k - 1;
+  while (lo < hi) {
+    const pivot = a[(lo + hi) >>> 1] as number;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while ((a[i] as number) > pivot) i++;
+      while ((a[j] as number) < pivot) j--;
+      if (i <= j) {
+        const t = a[i] as number;
+        a[i] = a[j] as number;
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (target <= j) hi = j;
+    else if (target >= i) lo = i;
+    else return a[target] as number;
+  }
+  return a[target] as number;
 }

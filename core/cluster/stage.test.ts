@@ -64,3 +64,60 @@ describe('ClusterStage', () => {
     expect(events.map((e) => e.type)).toEqual(['grew']);
   });
 });
+
+describe('ClusterStage idempotence (a failed durable write is retried under the same ticket id)', () => {
+  const texts = [
+    '市民来电反映：金阳小区门口路灯不亮，请相关部门尽快处理。',
+    '来电人称金阳小区门口路灯坏了晚上一片漆黑，希望有关部门尽快核实处理。',
+    '网格员巡查发现金阳小区路灯损坏好几天不亮，已拍照上报。',
+  ];
+  const ids = [A, B, C];
+
+  it('returns the same assignment and the same events (same ids) for a retried ticket, and state is unchanged', () => {
+    const clean = new ClusterStage();
+    const cleanOut = ids.map((id, i) => {
+      const events: ClusterEvent[] = [];
+      return { t: clean.run(ticket(id, i * 10, texts[i] as string), { events }), events };
+    });
+
+    const stage = new ClusterStage();
+    const e0: ClusterEvent[] = [];
+    stage.run(ticket(A, 0, texts[0] as string), { events: e0 });
+    const firstEvents: ClusterEvent[] = [];
+    const first = stage.run(ticket(B, 10, texts[1] as string), { events: firstEvents });
+    // The write of B failed: the pipeline retries B (possibly after other reports).
+    const retryEvents: ClusterEvent[] = [];
+    const retry = stage.run(ticket(B, 10, texts[1] as string), { events: retryEvents });
+    expect(retry).toEqual(first);
+    expect(retryEvents).toEqual(firstEvents);
+    expect(retryEvents.map((e) => e.type)).toEqual(['created']);
+    expect(stage.engine.size).toBe(2);
+    const cEvents: ClusterEvent[] = [];
+    const c = stage.run(ticket(C, 20, texts[2] as string), { events: cEvents });
+    const again: ClusterEvent[] = [];
+    expect(stage.run(ticket(B, 10, texts[1] as string), { events: again })).toEqual(first);
+    expect(again).toEqual(firstEvents);
+    // Nothing double-counted: C sees a cluster of 2 (not 3) before it, exactly as without the retry.
+    expect(c).toEqual(cleanOut[2]?.t);
+    expect(cEvents).toEqual(cleanOut[2]?.events);
+    expect(cEvents[0]?.size).toBe(3);
+  });
+
+  it('a ticket already replayed by restore() is not counted twice', () => {
+    const full = new ClusterStage();
+    const published = ids.map((id, i) => full.run(ticket(id, i * 10, texts[i] as string), { events: [] }));
+    const restarted = new ClusterStage();
+    restarted.restore([published[0] as CanonicalTicket, published[1] as CanonicalTicket, published[1] as CanonicalTicket]);
+    expect(restarted.engine.size).toBe(2);
+    const events: ClusterEvent[] = [];
+    const again = restarted.run(ticket(B, 10, texts[1] as string), { events });
+    // Assignment as published (the link score is not kept across a restart).
+    expect({ id: again.cluster.id, role: again.cluster.role, dedup: again.dedup }).toEqual({
+      id: published[1]?.cluster.id,
+      role: published[1]?.cluster.role,
+      dedup: published[1]?.dedup,
+    });
+    expect(events).toEqual([]);
+    expect(restarted.engine.size).toBe(2);
+  });
+});

@@ -29,6 +29,8 @@ export interface SyntheticOptions {
   copyRate?: number;
   /** Probability a reporter calls again about the same incident. Default 0.1. */
   repeatRate?: number;
+  /** Probability a reporter later reports a different problem at the same estate. Default 0.03. */
+  otherIssueRate?: number;
   /** Start time (ms). Default 2026-01-05T00:00:00Z. */
   startMs?: number;
 }
@@ -102,6 +104,7 @@ export function generateSynthetic(opts: SyntheticOptions = {}): SyntheticReport[
   const start = opts.startMs ?? Date.UTC(2026, 0, 5);
   const copyRate = opts.copyRate ?? 0.08;
   const repeatRate = opts.repeatRate ?? 0.1;
+  const otherIssueRate = opts.otherIssueRate ?? 0.03;
   const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
 
   const cores = new Set<string>();
@@ -144,8 +147,8 @@ export function generateSynthetic(opts: SyntheticOptions = {}): SyntheticReport[
       const channel = pick(CHANNELS);
       const token = r() < 0.1 ? null : `tok${reporterSeq++}`;
       const t = t0 + Math.floor(r() * 36 * 3_600_000);
-      const mk = (ch: Channel, time: number, tok: string | null, para: string): ClusterInput => {
-        const w = wrap(ch, estate.name, estate.road, para, pick(IMPACTS), r);
+      const mk = (ch: Channel, time: number, tok: string | null, para: string, impact = pick(IMPACTS)): ClusterInput => {
+        const w = wrap(ch, estate.name, estate.road, para, impact, r);
         const hasPoint = ch !== 'message-board' && r() < 0.85;
         const id = `T${String(n++).padStart(8, '0')}`;
         return {
@@ -163,13 +166,26 @@ export function generateSynthetic(opts: SyntheticOptions = {}): SyntheticReport[
         };
       };
       const para = pick(problem);
-      const input = mk(channel, t, token, para);
+      const impact = pick(IMPACTS);
+      const input = mk(channel, t, token, para, impact);
       out.push({ input, incident, duplicateOf: null, repeatOf: null });
       if (r() < copyRate) {
         // The same report through a second channel: same words, another operator wrapper.
         const ch2: Channel = channel === 'police-110' ? 'hotline-12345' : channel === 'resident-app' ? 'city-management' : 'police-110';
-        const copy = mk(ch2, t + Math.floor(r() * 6 * 3_600_000), token, para);
+        // A hand-over carries the caller's own description (problem and impact) into the new record.
+        const copy = mk(ch2, t + Math.floor(r() * 6 * 3_600_000), token, para, impact);
         out.push({ input: copy, incident, duplicateOf: input.ticketId, repeatOf: null });
+      }
+      if (token !== null && r() < otherIssueRate) {
+        // The same resident later reports a different problem at the same estate: a new incident,
+        // not a repeat (one caller, two issues).
+        const other = PROBLEMS.filter((p) => p !== problem && !used.has(`${estate.name}|${p[0]}`));
+        if (other.length > 0) {
+          const p2 = pick(other);
+          used.add(`${estate.name}|${p2[0]}`);
+          const again = mk('hotline-12345', t + Math.floor((1 + r() * 4) * 24 * 3_600_000), token, pick(p2));
+          out.push({ input: again, incident: `${incident}-other`, duplicateOf: null, repeatOf: null });
+        }
       }
       if (token !== null && r() < repeatRate) {
         const again = mk('hotline-12345', t + Math.floor((1 + r() * 4) * 24 * 3_600_000), token, pick(problem));

@@ -146,22 +146,23 @@ export function stripPlaces(text: string, places: readonly PlaceEntity[]): strin
   return s;
 }
 
-/** Dice coefficient of the character bigrams of two short strings (place names). */
+/** Dice coefficient of the character bigrams of two short strings (place names); no allocation. */
 export function diceBigrams(a: string, b: string): number {
   if (a === b) return 1;
   if (a.length < 2 || b.length < 2) return 0;
-  const ga = new Map<string, number>();
-  for (let i = 0; i + 1 < a.length; i++) {
-    const g = a.slice(i, i + 2);
-    ga.set(g, (ga.get(g) ?? 0) + 1);
-  }
+  // Names are short (≤ 8 characters): a quadratic scan with a used-mask beats building maps.
+  let used = 0;
   let hit = 0;
   for (let i = 0; i + 1 < b.length; i++) {
-    const g = b.slice(i, i + 2);
-    const c = ga.get(g) ?? 0;
-    if (c > 0) {
-      hit++;
-      ga.set(g, c - 1);
+    const b0 = b.charCodeAt(i);
+    const b1 = b.charCodeAt(i + 1);
+    for (let j = 0; j + 1 < a.length; j++) {
+      if (j < 31 && (used & (1 << j)) !== 0) continue;
+      if (a.charCodeAt(j) === b0 && a.charCodeAt(j + 1) === b1) {
+        if (j < 31) used |= 1 << j;
+        hit++;
+        break;
+      }
     }
   }
   return (2 * hit) / (a.length - 1 + (b.length - 1));
@@ -175,6 +176,7 @@ export function diceBigrams(a: string, b: string): number {
 export function placeMatch(a: PlaceEntity, b: PlaceEntity): number {
   const x = a.name;
   const y = b.name;
+  if (x === y) return 1;
   if (x.length >= 3 && y.length >= 3 && (x.includes(y) || y.includes(x))) return 1;
   const d = diceBigrams(x, y);
   return d >= 0.66 ? d : 0;
@@ -228,4 +230,63 @@ export function hash53(s: string): number {
   h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
   h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
   return 4294967296 * (2097151 & h2) + (h1 >>> 0);
+}
+
+/**
+ * Problem concepts of municipal reports: a small hand-made lexicon of the common 12345 / city-
+ * management problem types with the words residents and operators use for each (停水 / 自来水停了 /
+ * 没水 are one concept). Character bigrams cannot see that 路面塌陷 and 马路上塌了一个大坑 are the
+ * same problem, nor that 路灯不亮 and 井盖缺失 at one estate are two; concepts can. A text may carry
+ * several concepts; the lexicon is deliberately general (not tuned on any evaluation set).
+ */
+const CONCEPTS: [string, RegExp][] = [
+  ['light', /路灯|灯不亮|灯坏|灯.{0,3}灭|照明/],
+  ['manhole', /井盖|窨井|检查井/],
+  ['garbage', /垃圾|清运|保洁|环卫/],
+  ['construction', /施工|工地|搅拌站|渣土/],
+  ['noise', /噪音|噪声|吵|音响|喇叭|声音太?大/],
+  ['sewage', /下水道|污水|化粪池|排水|管道堵|堵塞外溢|冒水|积水/],
+  ['water', /停水|断水|没水|自来水|水压|供水/],
+  ['power', /停电|断电|没电|供电/],
+  ['parking', /停车|违停|乱停|车辆.{0,4}堵|车位/],
+  ['dance', /广场舞|跳舞/],
+  ['fumes', /油烟|烧烤|餐饮|饭店|餐馆/],
+  ['elevator', /电梯/],
+  ['dog', /狗|犬/],
+  ['tree', /树|绿化|倒伏/],
+  ['heating', /供暖|暖气|取暖/],
+  ['vendor', /摊贩|摆摊|占道经营|商贩|门店占用|流动摊/],
+  ['fireLane', /消防通道|消防栓|楼道堆|杂物/],
+  ['road', /路面|塌陷|大坑|深坑|坑洼|路.{0,2}破损|塌了/],
+  ['gas', /燃气|天然气|煤气/],
+  ['dust', /扬尘|粉尘|灰尘/],
+  ['smell', /臭味|异味|恶臭|发臭/],
+  ['illegalBuilding', /违建|违章建筑|私搭乱建|搭建/],
+];
+
+/** Concept bits (one per lexicon entry) present in normalised text. */
+export function conceptBits(norm: string): number {
+  let bits = 0;
+  for (let i = 0; i < CONCEPTS.length; i++) if ((CONCEPTS[i] as [string, RegExp])[1].test(norm)) bits |= 1 << i;
+  return bits;
+}
+
+/** Names of the concepts in `bits` (explanations, tests). */
+export function conceptNames(bits: number): string[] {
+  return CONCEPTS.filter((_, i) => (bits & (1 << i)) !== 0).map((c) => c[0]);
+}
+
+/**
+ * Concept agreement: null when either text has none, else the Jaccard index |a ∩ b| / |a ∪ b|
+ * (施工+噪音 vs 广场舞+噪音 = 1/3: two noise problems with different sources).
+ */
+export function conceptScore(a: number, b: number): number | null {
+  if (a === 0 || b === 0) return null;
+  return popcount(a & b) / popcount(a | b);
+}
+
+function popcount(x: number): number {
+  let v = x - ((x >>> 1) & 0x55555555);
+  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+  return (Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
 }

@@ -43,6 +43,12 @@ describe('hub config', () => {
     expect(() => validateConfig({ connectors: [{ id: 'h', type: 'hotline-12345', config: { baseUrl: 'http://x:1' } }] })).not.toThrow();
   });
 
+  it('validates the clustering section against its schema, with data paths', () => {
+    expect(errorOf(() => validateConfig({ clustering: { hotReporters: 0 } })).message).toContain('/clustering/hotReporters must be >= 1');
+    expect(errorOf(() => validateConfig({ clustering: { windowHourz: 5 } })).message).toContain('/clustering/windowHourz is not allowed');
+    expect(validateConfig({ clustering: { hotReporters: 3, hotWindowHours: 12 } }).clustering).toMatchObject({ hotReporters: 3 });
+  });
+
   it('environment overrides: KAFKA_BROKERS switches to Kafka, PORT, HUB_TOKEN_SECRET', () => {
     const c = validateConfig(applyEnv({}, { KAFKA_BROKERS: 'k1:9092, k2:9092', PORT: '9999', HUB_TOKEN_SECRET: 'a-long-enough-secret-value' }));
     expect(c.output.type).toBe('kafka');

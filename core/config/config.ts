@@ -4,7 +4,7 @@ import { CONNECTORS } from '../../connectors';
 import { ConfigError } from '../errors';
 import { classificationConfigSchema } from '../catalog/classify';
 import { routingConfigSchema } from '../routing/router';
-import { resolveClusterConfig, type ClusterConfigInput } from '../cluster/config';
+import { clusterConfigSchema, resolveClusterConfig, type ClusterConfigInput } from '../cluster/config';
 import { configAjv, formatAjvErrors, loadSchema } from '../schema/ajv';
 
 export interface ConnectorInstanceConfig {
@@ -30,6 +30,9 @@ export interface HubConfig {
 }
 
 const validateHub = configAjv.compile(loadSchema('hub-config.v1.schema.json'));
+// the clustering section's own schema; its root default ({}) is applied by the hub schema
+const { default: _clusterDefault, ...clusterSectionSchema } = clusterConfigSchema as Record<string, unknown>;
+const validateClustering = configAjv.compile(clusterSectionSchema);
 
 /** Applies environment overrides (documented in the config schema) to a parsed document. */
 export function applyEnv(doc: Record<string, unknown>, env: NodeJS.ProcessEnv): Record<string, unknown> {
@@ -82,10 +85,13 @@ export function validateConfig(doc: unknown): HubConfig {
     const v = configAjv.compile(schema);
     if (!v(value)) errors.push(formatAjvErrors(v.errors, path));
   }
-  try {
-    resolveClusterConfig(cfg.clustering as ClusterConfigInput);
-  } catch (e) {
-    errors.push((e as Error).message.replace('cluster config: /', '/clustering/'));
+  if (!validateClustering(cfg.clustering)) errors.push(formatAjvErrors(validateClustering.errors, '/clustering'));
+  else {
+    try {
+      resolveClusterConfig(cfg.clustering as ClusterConfigInput);
+    } catch (e) {
+      errors.push((e as Error).message.replace('cluster config: /', '/clustering/'));
+    }
   }
   if (errors.length) throw new ConfigError(`invalid config: ${errors.join('; ')}`, { dataPath: errors[0]?.split(' ')[0] ?? null });
   return cfg;
