@@ -9,13 +9,14 @@
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { Agent, request } from 'undici';
 import { TOPICS } from '../core/outputs/topics';
 import { readTopic } from '../core/testing/kafka';
+import { sharedDataFile } from '../core/util/shared-data';
 import { residentReport, signedHeaders, TEST_SECRET } from '../core/testing/signed';
 
 const arg = (name: string, def: number): number => {
@@ -72,13 +73,29 @@ async function main(): Promise<void> {
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
   await producer.connect();
 
+  const texts: string[] = [];
+  try {
+    for (const line of readFileSync(sharedDataFile('tipdm2020c', 'unlabeled.jsonl'), 'utf8').split('\n')) {
+      if (!line.trim()) continue;
+      const m = JSON.parse(line) as { text?: string; title?: string; detail?: string };
+      const t = m.text ?? `${m.title ?? ''}${m.detail ?? ''}`;
+      if (t.trim()) texts.push(t);
+    }
+  } catch (e) {
+    process.stderr.write(`(no shared data, using synthetic texts: ${(e as Error).message})\n`);
+  }
   const hubRates: number[] = [];
   const peerRates: number[] = [];
   const lat: number[] = [];
   // round 0 warms up the JIT and the connections, and is not counted
   for (let round = 0; round <= ROUNDS; round++) {
     const run = randomUUID().slice(0, 8);
-    const bodies = Array.from({ length: N }, (_, i) => Buffer.from(JSON.stringify(residentReport(i, { reportId: `B-${run}-${i}` }))));
+    // real, varied message-board texts (tipdm2020c/unlabeled.jsonl) as the reports' text, so the
+    // clustering and classification stages see realistic input rather than one repeated template
+    const bodies = Array.from({ length: N }, (_, i) => {
+      const text = texts.length ? (texts[i % texts.length] as string) : undefined;
+      return Buffer.from(JSON.stringify(residentReport(i, { reportId: `B-${run}-${i}`, ...(text ? { text: text.slice(0, 2000), location: null } : {}) })));
+    });
     const tickets: string[] = new Array<string>(N);
     let t0 = process.hrtime.bigint();
     let failed = 0;
@@ -107,6 +124,13 @@ async function main(): Promise<void> {
     if (round > 0) peerRates.push(N / peerSec);
     process.stderr.write(`round ${round}/${ROUNDS}${round === 0 ? ' (warm-up)' : ''}: hub ${(N / hubSec).toFixed(0)}/s, raw kafkajs ${(N / peerSec).toFixed(0)}/s\n`);
   }
+  // where the hub's time goes: mean per ticket of each stage, from its own histogram
+  const metrics = await (await request(`${base}/metrics`)).body.text();
+  const stageMs: Record<string, number> = {};
+  for (const m of metrics.matchAll(/^intake_stage_duration_seconds_sum\{stage="([a-z]+)"\} ([0-9.e+-]+)$/gm)) {
+    const count = new RegExp(`^intake_stage_duration_seconds_count\\{stage="${m[1]}"\\} ([0-9]+)$`, 'm').exec(metrics);
+    if (count && Number(count[1]) > 0) stageMs[m[1] as string] = Number(((Number(m[2]) / Number(count[1])) * 1000).toFixed(3));
+  }
   lat.sort((a, b) => a - b);
   const hubMed = median(hubRates);
   const peerMed = median(peerRates);
@@ -120,6 +144,7 @@ async function main(): Promise<void> {
     ratio_hub_over_raw: Number((hubMed / peerMed).toFixed(2)),
     hub_latency_ms_p50: Number((lat[Math.floor(lat.length * 0.5)] ?? 0).toFixed(2)),
     hub_latency_ms_p99: Number((lat[Math.floor(lat.length * 0.99)] ?? 0).toFixed(2)),
+    hub_stage_mean_ms: stageMs,
   };
   process.stdout.write(JSON.stringify(result, null, 2) + '\n');
   await producer.disconnect();
