@@ -123,6 +123,13 @@ export class Hub {
     return this.pipeline.submit(i.source, raw, { replayOf });
   }
 
+  /** Dead-letters a raw report for connector `connectorId` with a reason found before normalisation. */
+  async rejectAs(connectorId: string, raw: RawInput, error: IntakeError, stage: 'transport' | 'auth' | 'decode'): Promise<string> {
+    const i = this.instances.get(connectorId);
+    if (!i) throw new IntakeError('INTAKE_ERR_NOT_FOUND', `no connector ${connectorId}`, false, { httpStatus: 404 });
+    return this.pipeline.reject(i.source, raw, error, stage);
+  }
+
   connectors(): Connector[] {
     return [...this.instances.values()].map((i) => i.connector);
   }

@@ -126,7 +126,8 @@ describe('backfill import (embedded log)', () => {
     expect(t2.reporter.anonymous).toBe(true);
     expect(t2.text).toBe('繁體：亂停車');
     const dl = (await deadLetters(hub))[0] as DeadLetter;
-    expect(dl.raw.headers['x-import-error']).toMatch(/location.lng|not a number/);
+    expect(dl.stage).toBe('decode');
+    expect(dl.error.message).toMatch(/^line 5: .*(location.lng|not a number)/);
     await hub.stop();
   });
 

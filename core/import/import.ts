@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { ConfigError, PayloadError, isIntakeError } from '../errors';
+import { ConfigError, PayloadError, isIntakeError, type IntakeError } from '../errors';
 import type { Hub } from '../hub';
 import { OutputCheckpoints } from '../outputs/checkpoints';
 import type { CheckpointStore, RawInput, SubmitResult } from '../sdk/connector';
@@ -246,11 +246,15 @@ export async function runImport(o: ImportOptions): Promise<ImportSummary> {
   };
 
   const submitOne = async (index: number, r: FileRecord): Promise<void> => {
-    const raw = toRaw(r, o, columns);
+    const { raw, error } = toRaw(r, o, columns);
     const deadline = Date.now() + (o.sinkRetryMs ?? 60000);
     for (let attempt = 0; ; attempt++) {
       try {
-        const res = await o.hub.submitAs(o.connectorId, raw);
+        // a record that could not be turned into the connector's native form is dead-lettered
+        // with that reason (and its own bytes) instead of going through normalize
+        const res: SubmitResult = error
+          ? { outcome: 'rejected', error, deadLetterId: await o.hub.rejectAs(o.connectorId, raw, error, 'decode') }
+          : await o.hub.submitAs(o.connectorId, raw);
         if (res.outcome === 'accepted') summary.accepted++;
         else if (res.outcome === 'duplicate') summary.duplicates++;
         else {
@@ -308,9 +312,10 @@ function countLf(r: FileRecord): number {
   return n;
 }
 
-function toRaw(r: FileRecord, o: ImportOptions, columns: string[]): RawInput {
+function toRaw(r: FileRecord, o: ImportOptions, columns: string[]): { raw: RawInput; error: IntakeError | null } {
   const headers: Record<string, string> = { 'x-import-file': o.file.slice(-200), 'x-import-line': String(r.line) };
   let body: Buffer;
+  let error: IntakeError | null = null;
   try {
     if (o.format === 'csv') {
       const obj = rowToObject(
@@ -326,12 +331,12 @@ function toRaw(r: FileRecord, o: ImportOptions, columns: string[]): RawInput {
       body = Buffer.from(JSON.stringify(JSON.parse(text) as unknown));
     }
   } catch (e) {
-    // not convertible: submit the record's own bytes, so normalize rejects it and the
-    // dead letter keeps exactly what the file had (and why, in a header)
-    headers['x-import-error'] = (e instanceof Error ? e.message : String(e)).slice(0, 500);
+    // not convertible: dead-letter the record's own bytes with the reason
+    const message = `line ${r.line}: ${(e instanceof Error ? e.message : String(e)).slice(0, 500)}`;
+    error = isIntakeError(e) && !e.retriable ? new PayloadError('INTAKE_ERR_PAYLOAD_INVALID', message, { dataPath: e.dataPath }) : new PayloadError('INTAKE_ERR_PAYLOAD_INVALID', message);
     body = Buffer.concat(o.format === 'csv' ? r.fields.flatMap((f, i) => (i ? [Buffer.from(','), f] : [f])) : r.fields);
   }
-  return { transport: 'import', body, contentType: 'application/json', headers };
+  return { raw: { transport: 'import', body, contentType: 'application/json', headers }, error };
 }
 
 async function checkpointStore(hub: Hub, connectorId: string): Promise<CheckpointStore> {
