@@ -22,9 +22,9 @@ import { rulesFor, type RuleHit } from './rules';
 
 export interface ClassificationConfig {
   /**
-   * Below this model probability the ticket goes to manual triage. The default 0.66 is the smallest
+   * Below this model probability the ticket goes to manual triage. The default 0.62 is the smallest
    * threshold whose auto-routed out-of-fold rows reach 95% accuracy in 5-fold CV on the training files
-   * (calibrated model; bench/classify/calibrate.ts, docs/catalog.md).
+   * (calibrated model l1-2026.11.3; bench/classify/calibrate.ts, docs/catalog.md).
    */
   minConfidence: number;
   /** Minimum keyword-rule score (Σ keyword lengths, title ×2) for the rules step to decide. */
@@ -35,7 +35,7 @@ export interface ClassificationConfig {
   useChannelCodes: boolean;
 }
 
-export const DEFAULT_CLASSIFICATION_CONFIG: ClassificationConfig = { minConfidence: 0.66, ruleMinScore: 12, ruleMinMargin: 2, useChannelCodes: true };
+export const DEFAULT_CLASSIFICATION_CONFIG: ClassificationConfig = { minConfidence: 0.62, ruleMinScore: 12, ruleMinMargin: 2, useChannelCodes: true };
 
 /** JSON Schema fragment for hub.yaml (`classification:`), with descriptions and defaults. */
 export const classificationConfigSchema = {

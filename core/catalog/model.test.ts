@@ -149,6 +149,19 @@ describe('TextModel', () => {
     expect(() => loadModel('/nonexistent/model.json')).toThrow(/cannot read model/);
   });
 
+  it('trains the NB-SVM by dual coordinate descent (the default solver) and ships it as one linear score per label', () => {
+    const o = { ...TOY_OPTIONS, solver: 'cd' as const, C: 1, classWeight: 'balanced' as const, nb: true, epochs: 50 };
+    const t = train(toyRows(), o);
+    const m = TextModel.fromTrained(t.labels, 'toy-nb', o, t.w, t.idf, t.bias);
+    expect(m.predict('小区物业乱收费，拆迁补偿不到位').label).toBe('城乡建设');
+    expect(m.predict('孩子幼儿园入学，学校要求补课').label).toBe('教育文体');
+    expect(m.predict('医院医生态度差').label).toBe('卫生计生');
+    const again = train(toyRows(), o);
+    expect(Array.from(again.w.subarray(0, 200))).toEqual(Array.from(t.w.subarray(0, 200)));
+    const plain = train(toyRows(), { ...o, nb: false, classWeight: 'none' });
+    expect(TextModel.fromTrained(plain.labels, 'toy-svm', o, plain.w, plain.idf, plain.bias).predict('医院医生态度差').label).toBe('卫生计生');
+  });
+
   it('reads text from text, title + detail, or segmented tokens', () => {
     expect(rowText({ text: 'a' })).toBe('a');
     expect(rowText({ title: 't', detail: 'd' })).toBe('t\nd');

@@ -6,8 +6,9 @@ import { packageRoot } from '../util/paths';
 
 /**
  * The text model of the classification cascade: hashed character n-grams (sublinear TF × IDF,
- * L2-normalised) and a multinomial logistic regression over the 7 message-board labels. Pure
- * TypeScript, no dependencies.
+ * L2-normalised) and a linear model over the 7 message-board labels (default: NB-SVM by dual
+ * coordinate descent, `trainDualCD`; SGD hinge / multinomial logistic regression via `trainSoftmax`).
+ * Pure TypeScript, no dependencies.
  *
  * Speed: n-grams are hashed with a rolling multiply-xor over char codes straight into a fixed
  * feature space — no n-gram string is ever allocated — and counted in a reused scratch array, so a
@@ -41,6 +42,23 @@ export interface TrainOptions extends FeatureConfig {
   lr: number;
   /** softmax: multinomial logistic regression; hinge: one-vs-rest squared hinge (a linear SVM). */
   loss?: 'softmax' | 'hinge';
+  /**
+   * sgd (default): the SGD above for `epochs` epochs. cd: one-vs-rest squared-hinge L2 SVM solved by
+   * dual coordinate descent (the LinearSVC / liblinear solver, Hsieh et al. 2008) with cost `C`,
+   * a regularised bias feature of value 1 and up to `epochs` passes (stops earlier when the
+   * projected-gradient range falls below 1e-3); `lambda` and `lr` unused.
+   */
+  solver?: 'sgd' | 'cd';
+  /** Cost of the cd solver (LinearSVC's C). */
+  C?: number;
+  /** balanced: each example's loss × n / (labels × n_class) (scikit-learn's class_weight='balanced'). */
+  classWeight?: 'none' | 'balanced';
+  /**
+   * cd only: NB-SVM (Wang & Manning 2012) — class c's SVM sees each feature scaled by its naive-Bayes
+   * log-count ratio r_c (smoothing 1, binarised features); the saved weight is w_c ∘ r_c, so
+   * prediction is unchanged (one linear score per label).
+   */
+  nb?: boolean;
   seed: number;
   /**
    * > 1: calibrate the confidences by temperature scaling fitted on out-of-fold margins of the
@@ -50,7 +68,28 @@ export interface TrainOptions extends FeatureConfig {
   calibrationFolds?: number;
 }
 
-export const DEFAULT_TRAIN_OPTIONS: TrainOptions = { bits: 18, ngramMin: 1, ngramMax: 3, maxChars: 384, minDf: 1, epochs: 10, lambda: 1e-5, lr: 0.5, seed: 7, loss: 'hinge', calibrationFolds: 5 };
+/**
+ * The shipped model's options (l1-2026.11.3, chosen by 5-fold CV, docs/catalog.md): NB-SVM — one-vs-rest
+ * squared-hinge SVM by dual coordinate descent, C = 1, balanced class weights, naive-Bayes feature
+ * scaling. `lambda`/`lr` only apply to `solver: 'sgd'` (l1-2026.11.2 used sgd, 10 epochs, λ 1e-5).
+ */
+export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
+  bits: 18,
+  ngramMin: 1,
+  ngramMax: 3,
+  maxChars: 384,
+  minDf: 1,
+  epochs: 100,
+  lambda: 1e-5,
+  lr: 0.5,
+  seed: 7,
+  loss: 'hinge',
+  solver: 'cd',
+  C: 1,
+  classWeight: 'balanced',
+  nb: true,
+  calibrationFolds: 5,
+};
 
 export interface ModelFile {
   format: typeof MODEL_FORMAT | 'intake-hub-textmodel/1';
@@ -239,6 +278,7 @@ export function trainSoftmax(
   o: TrainOptions,
   onEpoch?: (epoch: number, score: (v: SparseVec) => number) => void,
 ): { w: Float32Array; bias: Float64Array } {
+  if (o.solver === 'cd') return trainDualCD(vecs, y, nLabels, o, onEpoch);
   const dim = 1 << o.bits;
   const L = nLabels;
   const w = new Float32Array(dim * L);
@@ -247,6 +287,12 @@ export function trainSoftmax(
   const order = Array.from(vecs.keys());
   const rnd = mulberry32(o.seed);
   const scores = new Float64Array(L);
+  const cw = new Float64Array(L).fill(1);
+  if (o.classWeight === 'balanced') {
+    const cnt = new Float64Array(L);
+    for (let i = 0; i < y.length; i++) cnt[y[i] as number] = (cnt[y[i] as number] as number) + 1;
+    for (let c = 0; c < L; c++) cw[c] = y.length / (L * Math.max(1, cnt[c] as number));
+  }
   let t = 0;
   for (let ep = 0; ep < o.epochs; ep++) {
     for (let i = order.length - 1; i > 0; i--) {
@@ -288,6 +334,7 @@ export function trainSoftmax(
           const margin = yc * (Math.log(scores[c] as number) + max);
           g = margin < 1 ? -2 * yc * (1 - margin) : 0;
         } else g = (scores[c] as number) / sum - (c === yi ? 1 : 0);
+        g *= cw[yi] as number;
         scores[c] = g;
         bias[c] = (bias[c] as number) - lr * g * 0.1;
       }
@@ -313,6 +360,125 @@ export function trainSoftmax(
     }
   }
   if (scale !== 1) for (let k = 0; k < w.length; k++) w[k] = (w[k] as number) * scale;
+  return { w, bias };
+}
+
+/**
+ * One-vs-rest L2-regularised squared-hinge SVM (L2-loss SVC) by dual coordinate descent, as in
+ * liblinear (solver 1 of LinearSVC): min ½‖w‖² + C Σ max(0, 1 − y·w·x)², with the bias as an extra
+ * feature of constant 1 (regularised, like liblinear's intercept_scaling = 1). Deterministic (seeded
+ * permutations). `onEpoch` is called once, after training.
+ */
+export function trainDualCD(
+  vecs: SparseVec[],
+  y: Int32Array,
+  nLabels: number,
+  o: TrainOptions,
+  onEpoch?: (epoch: number, score: (v: SparseVec) => number) => void,
+): { w: Float32Array; bias: Float64Array } {
+  const dim = 1 << o.bits;
+  const L = nLabels;
+  const n = vecs.length;
+  const C = o.C ?? 1;
+  const maxPass = Math.max(1, o.epochs);
+  const w = new Float32Array(dim * L);
+  const bias = new Float64Array(L);
+  const counts = new Float64Array(L);
+  for (let i = 0; i < n; i++) counts[y[i] as number] = (counts[y[i] as number] as number) + 1;
+  const qii = new Float64Array(n);
+  const r = new Float64Array(dim).fill(1);
+  const pos = o.nb ? new Float64Array(dim) : r;
+  const neg = o.nb ? new Float64Array(dim) : r;
+  const wc = new Float64Array(dim);
+  const alpha = new Float64Array(n);
+  const order = new Int32Array(n);
+  const rnd = mulberry32(o.seed);
+  for (let c = 0; c < L; c++) {
+    wc.fill(0);
+    alpha.fill(0);
+    let b = 0;
+    // class-dependent cost: positives (class c) and negatives (the rest)
+    const balanced = o.classWeight === 'balanced';
+    const cPos = balanced ? (C * n) / (L * Math.max(1, counts[c] as number)) : C;
+    if (o.nb) {
+      // naive-Bayes log-count ratios of class c vs the rest (binarised features, smoothing 1)
+      pos.fill(1);
+      neg.fill(1);
+      let sp = dim;
+      let sn = dim;
+      for (let i = 0; i < n; i++) {
+        const v = vecs[i] as SparseVec;
+        const side = y[i] === c ? pos : neg;
+        for (let k = 0; k < v.idx.length; k++) side[v.idx[k] as number] = (side[v.idx[k] as number] as number) + 1;
+        if (y[i] === c) sp += v.idx.length;
+        else sn += v.idx.length;
+      }
+      for (let j = 0; j < dim; j++) r[j] = Math.log((pos[j] as number) / sp / ((neg[j] as number) / sn));
+    }
+    for (let i = 0; i < n; i++) {
+      const v = vecs[i] as SparseVec;
+      let s2 = 1; // the bias feature
+      for (let k = 0; k < v.val.length; k++) {
+        const x = (v.val[k] as number) * (r[v.idx[k] as number] as number);
+        s2 += x * x;
+      }
+      qii[i] = s2;
+    }
+    for (let i = 0; i < n; i++) order[i] = i;
+    for (let pass = 0; pass < maxPass; pass++) {
+      for (let i = n - 1; i > 0; i--) {
+        const j = Math.floor(rnd() * (i + 1));
+        const t = order[i] as number;
+        order[i] = order[j] as number;
+        order[j] = t;
+      }
+      let pgMax = -Infinity;
+      let pgMin = Infinity;
+      for (let q = 0; q < n; q++) {
+        const i = order[q] as number;
+        const yi = y[i] === c ? 1 : -1;
+        const ci = yi > 0 ? cPos : balanced ? (C * n) / (L * Math.max(1, counts[y[i] as number] as number)) : C;
+        const dii = 1 / (2 * ci);
+        const v = vecs[i] as SparseVec;
+        let dot = b;
+        for (let k = 0; k < v.idx.length; k++) {
+          const j = v.idx[k] as number;
+          dot += (v.val[k] as number) * (r[j] as number) * (wc[j] as number);
+        }
+        const a = alpha[i] as number;
+        const g = yi * dot - 1 + dii * a;
+        const pg = a === 0 ? Math.min(g, 0) : g;
+        if (pg > pgMax) pgMax = pg;
+        if (pg < pgMin) pgMin = pg;
+        if (pg === 0) continue;
+        const na = Math.max(a - g / ((qii[i] as number) + dii), 0);
+        const d = (na - a) * yi;
+        if (d === 0) continue;
+        alpha[i] = na;
+        b += d;
+        for (let k = 0; k < v.idx.length; k++) {
+          const j = v.idx[k] as number;
+          wc[j] = (wc[j] as number) + d * (v.val[k] as number) * (r[j] as number);
+        }
+      }
+      if (pgMax - pgMin < 1e-3) break;
+    }
+    for (let j = 0; j < dim; j++) w[j * L + c] = (wc[j] as number) * (r[j] as number);
+    bias[c] = b;
+  }
+  if (onEpoch) {
+    const sc = new Float64Array(L);
+    onEpoch(maxPass, (v) => {
+      for (let c = 0; c < L; c++) sc[c] = bias[c] as number;
+      for (let k = 0; k < v.idx.length; k++) {
+        const base = (v.idx[k] as number) * L;
+        for (let c = 0; c < L; c++) sc[c] = (sc[c] as number) + (v.val[k] as number) * (w[base + c] as number);
+      }
+      let best = 0;
+      for (let c = 1; c < L; c++) if ((sc[c] as number) > (sc[best] as number)) best = c;
+      return best;
+    });
+  }
   return { w, bias };
 }
 
@@ -838,6 +1004,8 @@ export interface OutOfFold {
   labels: string[];
   /** Margins of the primary rows, rows × labels (flat), each from the fold model that did not see the row. */
   margins: Float64Array;
+  /** With `quantised`: the same margins from each fold model after int8 quantisation (what ships). */
+  marginsQ?: Float64Array;
   /** Gold label index of each primary row. */
   y: Int32Array;
   fold: Int32Array;
@@ -849,17 +1017,19 @@ export interface OutOfFold {
  * production traffic); `extra` rows (train_segmented.jsonl) always train, except those sharing a
  * `row` id with the validation fold. Vectors are computed once (IDF over all training texts).
  */
-export function outOfFold(primary: LabelledText[], extra: LabelledText[], o: TrainOptions, k = 5, labels?: string[]): OutOfFold {
+export function outOfFold(primary: LabelledText[], extra: LabelledText[], o: TrainOptions, k = 5, labels?: string[], quantised = false): OutOfFold {
   const labs = labels ?? [...new Set(primary.map((r) => r.label))].sort();
   const L = labs.length;
   const all = [...primary, ...extra];
-  const { vecs } = vectorize(
+  const { vecs, idf } = vectorize(
     all.map((r) => r.text),
     o,
   );
   const yAll = Int32Array.from(all.map((r) => labs.indexOf(r.label)));
   const fold = foldsOf(primary, k);
   const margins = new Float64Array(primary.length * L);
+  const marginsQ = quantised ? new Float64Array(primary.length * L) : undefined;
+  const zq = new Float64Array(L);
   for (let f = 0; f < k; f++) {
     const held = new Set<number>();
     primary.forEach((r, i) => {
@@ -876,8 +1046,13 @@ export function outOfFold(primary: LabelledText[], extra: LabelledText[], o: Tra
       L,
       o,
     );
+    const qm = marginsQ ? TextModel.fromTrained(labs, 'oof', o, w, idf, bias) : undefined;
     for (let i = 0; i < primary.length; i++) {
       if (fold[i] !== f) continue;
+      if (qm && marginsQ) {
+        qm.margins((primary[i] as LabelledText).text, zq);
+        marginsQ.set(zq, i * L);
+      }
       const v = vecs[i] as SparseVec;
       const at = i * L;
       for (let c = 0; c < L; c++) margins[at + c] = bias[c] as number;
@@ -888,7 +1063,7 @@ export function outOfFold(primary: LabelledText[], extra: LabelledText[], o: Tra
       }
     }
   }
-  return { labels: labs, margins, y: yAll.slice(0, primary.length), fold, k };
+  return { labels: labs, margins, ...(marginsQ ? { marginsQ } : {}), y: yAll.slice(0, primary.length), fold, k };
 }
 
 /** Confidence (max probability at temperature T), predicted label and correctness of each OOF row. */

@@ -130,7 +130,7 @@ export async function catalogCommand(argv: string[]): Promise<number> {
       const m = train(rows, o);
       const createdAt = new Date().toISOString();
       const version = one(p, 'version') ?? `l1-${createdAt.slice(0, 10)}`;
-      const file = toModelFile(m.labels, version, o, m.w, m.idf, m.bias, perFile, createdAt, `${o.loss === 'softmax' ? 'multinomial logistic regression' : 'one-vs-rest squared-hinge linear SVM (SGD)'} on hashed char ${o.ngramMin}-${o.ngramMax}-grams; hyper-parameters chosen by 5-fold CV on the training files (bench/classify/cv.ts)`);
+      const file = toModelFile(m.labels, version, o, m.w, m.idf, m.bias, perFile, createdAt, `${o.loss === 'softmax' ? 'multinomial logistic regression' : `one-vs-rest squared-hinge linear SVM (${o.solver === 'cd' ? `dual coordinate descent, C ${o.C}` : 'SGD'}${o.nb ? ', naive-Bayes feature scaling (NB-SVM)' : ''}${o.classWeight === 'balanced' ? ', balanced class weights' : ''})`} on hashed char ${o.ngramMin}-${o.ngramMax}-grams; hyper-parameters chosen by 5-fold CV on the training files (bench/classify/cv.ts)`);
       const out = abs(one(p, 'out') ?? defaultModelPath());
       saveModel(out, file);
       console.log(`trained ${version} on ${rows.length} rows (${m.labels.length} labels) in ${((Date.now() - t0) / 1000).toFixed(1)} s → ${out}`);
