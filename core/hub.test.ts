@@ -111,6 +111,21 @@ describe('resident-app webhook → pipeline → embedded log', () => {
     expect(await records(hub, TOPICS.tickets)).toHaveLength(0);
   });
 
+  it('a body far past the limit (10 MB against 4 KiB) is refused unread with 413 and still dead-lettered', async () => {
+    const body = Buffer.concat([Buffer.from('{"text":"'), Buffer.alloc(10 * 1024 * 1024, 0x61), Buffer.from('"}')]);
+    const res = await post(body, signedHeaders(body));
+    expect(res.statusCode).toBe(413);
+    expect(res.headers.connection).toBe('close');
+    const err = (res.json() as { error: { code: string; deadLetterId: string } }).error;
+    expect(err.code).toBe('INTAKE_ERR_PAYLOAD_TOO_LARGE');
+    const dl = await records<DeadLetter>(hub, TOPICS.dlq);
+    expect(dl.map((d) => d.id)).toEqual([err.deadLetterId]);
+    expect(Buffer.from(dl[0]?.raw.body ?? '', 'base64').equals(body.subarray(0, 4096))).toBe(true);
+    // and the connector keeps working
+    const ok = Buffer.from(JSON.stringify(residentReport(90)));
+    expect((await post(ok, signedHeaders(ok))).statusCode).toBe(202);
+  });
+
   it('names the data path of an invalid field', async () => {
     const body = Buffer.from(JSON.stringify(residentReport(9, { location: { lng: 500, lat: 31 } })));
     const res = await post(body, signedHeaders(body));

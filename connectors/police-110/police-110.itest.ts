@@ -100,8 +100,14 @@ describe('police-110 hand-over on the real Kafka broker', () => {
     expect(r1.receipt.CWXX).toMatch(/nesting depth/);
     const huge = Buffer.concat([Buffer.from('<JQXX><JYQK>'), Buffer.alloc(10 * 1024 * 1024, 0x61), Buffer.from('</JYQK></JQXX>')]);
     const r2 = await request(`${base}/intake/${connectorId}`, { method: 'POST', body: huge, headers: signedHeaders(huge, { contentType: 'application/xml' }) });
-    await r2.body.dump();
+    const r2receipt = await r2.body.text();
     expect(r2.statusCode).toBe(413);
+    // refused unread, and still dead-lettered with its first bytes
+    const jlbh = /<JLBH>([^<]+)<\/JLBH>/.exec(r2receipt)?.[1];
+    expect(jlbh).toBeDefined();
+    const dl = (await readTopic<DeadLetter>(TOPICS.dlq, (d) => d.id === jlbh))[0];
+    expect(dl?.error.code).toBe('INTAKE_ERR_PAYLOAD_TOO_LARGE');
+    expect(Buffer.from(dl?.raw.body ?? '', 'base64').subarray(0, 12).toString()).toBe('<JQXX><JYQK>');
     const r3 = await post(body('x11-invalid-utf8.invalid.xml'));
     expect([r3.status, r3.receipt.CWDM]).toEqual([400, 'INTAKE_ERR_BAD_ENCODING']);
     // still working

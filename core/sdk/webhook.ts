@@ -82,6 +82,8 @@ export function registerWebhook(ctx: ConnectorContext, opts: WebhookOptions, hea
         const stage = early.code === 'INTAKE_ERR_SIGNATURE' || early.code === 'INTAKE_ERR_STALE' ? 'auth' : 'transport';
         const id = await ctx.reject(raw, early, stage);
         health.outcome({ outcome: 'rejected', error: early, deadLetterId: id });
+        // an oversized body may not have been read to its end: close the connection after answering
+        if (body.truncated) reply.header('connection', 'close');
         return respond.refused(reply, early, id, raw);
       }
       if (opts.intercept) {

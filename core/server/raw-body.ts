@@ -21,9 +21,11 @@ function routeLimit(req: FastifyRequest): number {
 
 /**
  * Replaces fastify's parsers with one that keeps raw bytes (signatures are computed over them) and
- * never holds more than the route's limit in memory: an oversized body is drained and marked
- * truncated so the route can answer 413 and dead-letter its first bytes. Past 16x the limit (or a
- * Content-Length announcing that) the request is refused outright.
+ * never holds more than the route's limit in memory. An oversized body is never an error here: it
+ * is marked truncated (its first `limit` bytes kept) so the route answers 413 and dead-letters it
+ * like any other bad input. Bytes past the limit are drained up to 16x the limit; beyond that (or,
+ * when Content-Length announces more, right after the first `limit` bytes) the rest is not read —
+ * the route still answers 413 and the connection is closed after the response.
  */
 export function installRawBodyParser(app: FastifyInstance): void {
   app.removeAllContentTypeParsers();
@@ -31,14 +33,24 @@ export function installRawBodyParser(app: FastifyInstance): void {
     const limit = routeLimit(req);
     const hardCap = limit * DRAIN_FACTOR;
     const announced = Number(req.headers['content-length'] ?? '0');
-    if (announced > hardCap) {
-      done(new PayloadError('INTAKE_ERR_PAYLOAD_TOO_LARGE', `body of ${announced} bytes exceeds the limit of ${limit} bytes`), undefined);
-      return;
-    }
     const chunks: Buffer[] = [];
     let kept = 0;
     let size = 0;
     let finished = false;
+    const finish = (): void => {
+      if (finished) return;
+      finished = true;
+      const body: RawBody = { buf: Buffer.concat(chunks, kept), size: Math.max(size, announced), truncated: Math.max(size, announced) > limit };
+      done(null, body);
+    };
+    const giveUp = (): void => {
+      // stop reading; the 413 response closes the connection (the client may still be sending)
+      payload.removeAllListeners('data');
+      payload.pause();
+      finish();
+    };
+    // announced far too large: keep the first `limit` bytes for the dead letter, read no further
+    const refuseEarly = announced > hardCap;
     payload.on('data', (c: Buffer) => {
       size += c.length;
       if (kept < limit) {
@@ -46,18 +58,9 @@ export function installRawBodyParser(app: FastifyInstance): void {
         chunks.push(take === c.length ? c : c.subarray(0, take));
         kept += take;
       }
-      if (size > hardCap && !finished) {
-        finished = true;
-        payload.removeAllListeners('data');
-        done(new PayloadError('INTAKE_ERR_PAYLOAD_TOO_LARGE', `body exceeds the limit of ${limit} bytes`), undefined);
-      }
+      if (size > hardCap || (refuseEarly && kept >= limit)) giveUp();
     });
-    payload.on('end', () => {
-      if (finished) return;
-      finished = true;
-      const body: RawBody = { buf: Buffer.concat(chunks, kept), size, truncated: size > limit };
-      done(null, body);
-    });
+    payload.on('end', finish);
     payload.on('error', (e: Error) => {
       if (finished) return;
       finished = true;
