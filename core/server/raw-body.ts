@@ -1,5 +1,4 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { PayloadError } from '../errors';
 
 /** The body as the intake routes see it: raw bytes, bounded. */
 export interface RawBody {
