@@ -70,7 +70,7 @@ export async function prepareDemo(logger: Logger, intervalMs: number): Promise<D
       const c = city.records[n % city.records.length];
       if (c) city.add({ ...c, caseNo: `CG${run}${n}`, reportTime: new Date(now - 30_000).toISOString(), updateTime: new Date(now).toISOString() });
       const b = board.records[n % board.records.length];
-      if (b) board.add({ ...b, tid: `${run}${n}`, createdAt: now });
+      if (b) board.add({ ...b, tid: `${now}${String(n).padStart(4, "0")}`, createdAt: now });
     }, intervalMs * 3),
   );
 
