@@ -9,6 +9,7 @@ import { validateTicket } from '../../core/schema/validators';
 import type { ConnectorHealth } from '../../core/sdk/connector';
 import type { ListingSim } from '../../core/sdk/poller-sim';
 import { BROKERS, readTopic } from '../../core/testing/kafka';
+import { FAST_POLLER, until } from '../../core/testing/wait';
 import type { CityCase } from './normalize';
 import { cityFixtureRecords, startCityManagementSim } from './sim';
 
@@ -33,11 +34,8 @@ function makeHub(): Hub {
           config: {
             mode: 'pull',
             baseUrl: sim.url,
-            pollIntervalMs: 1000,
             pageSize: 4,
-            timeouts: { connectMs: 1000, headersMs: 1000, bodyMs: 1000, requestMs: 3000 },
-            breaker: { timeoutMs: 5000, errorThresholdPercentage: 50, resetTimeoutMs: 1500, volumeThreshold: 2, rollingWindowMs: 30000 },
-            backoff: { initialMs: 200, maxMs: 1000 },
+            ...FAST_POLLER,
             gridDivisions: { districts: { '420102': '江岸区' } },
           },
         },
@@ -48,13 +46,6 @@ function makeHub(): Hub {
 }
 
 const health = (h: Hub): ConnectorHealth => h.connector(connectorId)?.health() as ConnectorHealth;
-async function until(what: string, cond: () => boolean, ms = 60000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 const ours = (): Promise<CanonicalTicket[]> => readTopic<CanonicalTicket>(TOPICS.tickets, (t) => t.source.connectorId === connectorId);
 
 beforeAll(async () => {

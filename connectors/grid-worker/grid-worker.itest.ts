@@ -14,6 +14,7 @@ import { TOPICS } from '../../core/outputs/topics';
 import type { CanonicalTicket, DeadLetter } from '../../core/schema/types';
 import { validateTicket } from '../../core/schema/validators';
 import { BROKERS, readTopic } from '../../core/testing/kafka';
+import { until } from '../../core/testing/wait';
 import { DEMO_CODE_TABLE } from './sim';
 import type { GridWorkerHealth } from './subscription';
 
@@ -108,14 +109,6 @@ let out: GatedOutput;
 const health = (h: Hub = hub): GridWorkerHealth => h.connector(connectorId)?.health() as GridWorkerHealth;
 const info = (name = durable): Promise<ConsumerInfo> => jsm.consumers.info(stream, name);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, f: () => Promise<boolean> | boolean, ms = 60000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await f())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 /** Everything in the stream delivered to the durable and acked. */
 async function allAcked(name = durable): Promise<void> {

@@ -11,6 +11,7 @@ import { encodeText } from '../../core/sdk/charset';
 import type { ConnectorHealth } from '../../core/sdk/connector';
 import type { ListingSim } from '../../core/sdk/poller-sim';
 import { BROKERS, readTopic } from '../../core/testing/kafka';
+import { FAST_POLLER, until } from '../../core/testing/wait';
 import { signedHeaders, TEST_SECRET } from '../../core/testing/signed';
 import { formatBeijingTime, type HotlineRecord } from './normalize';
 import { hotlineFixtureRecords, startHotlineSim } from './sim';
@@ -46,12 +47,9 @@ function makeHub(): Hub {
         type: 'hotline-12345',
         config: {
           baseUrl: sim.url,
-          pollIntervalMs: 1000,
           pageSize: 5,
-          timeouts: { connectMs: 1000, headersMs: 1000, bodyMs: 1000, requestMs: 3000 },
+          ...FAST_POLLER,
           maxBodyBytes: 256 * 1024,
-          breaker: { timeoutMs: 5000, errorThresholdPercentage: 50, resetTimeoutMs: 1500, volumeThreshold: 2, rollingWindowMs: 30000 },
-          backoff: { initialMs: 200, maxMs: 1000 },
           push: { enabled: true, secrets: [TEST_SECRET] },
         },
       },
@@ -62,14 +60,6 @@ function makeHub(): Hub {
 
 async function health(h: Hub): Promise<ConnectorHealth> {
   return h.connector(connectorId)?.health() as ConnectorHealth;
-}
-
-async function until(what: string, cond: () => Promise<boolean> | boolean, ms = 60000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 const ours = (): Promise<CanonicalTicket[]> => readTopic<CanonicalTicket>(TOPICS.tickets, (t) => t.source.connectorId === connectorId);
