@@ -1,6 +1,6 @@
 /**
  * Scale benchmark: per-report cost with 10k, 100k and 1M reports in the window (synthetic city),
- * median and p99, and memory per windowed report (heap after GC). Run with --expose-gc:
+ * median and p99, and memory per windowed report (after GC: JS heap, and JS heap + ArrayBuffers). Run with --expose-gc:
  *
  *   npx tsc -p tsconfig.build.json && node --expose-gc --max-old-space-size=12000 dist/bench/cluster/scale.js [10000,100000,1000000]
  *
@@ -37,7 +37,7 @@ function main(): void {
     // A window that holds all n reports: a city of n/5 incidents over 7 days.
     const reports = generateSynthetic({ seed: 1, incidents: Math.ceil(n / 5.3), spanHours: 24 * 6, estates: Math.max(2000, Math.ceil(n / 20)) });
     gc();
-    const heap0 = process.memoryUsage().heapUsed;
+    const m0 = process.memoryUsage();
     const engine = new ClusterEngine({ windowHours: 24 * 30, repeatWindowHours: 24 * 30 });
     // The last 20,000 reports (the last half for small windows): the window then holds ≈ n.
     const measureFrom = Math.max(Math.floor(reports.length / 2), reports.length - 20000);
@@ -60,7 +60,7 @@ function main(): void {
       cpu[i - measureFrom] = (c1.user + c1.system) / 1000;
     }
     gc();
-    const heap1 = process.memoryUsage().heapUsed;
+    const m1 = process.memoryUsage();
     results.push({
       windowReports: engine.size,
       measuredLast: times.length,
@@ -71,7 +71,10 @@ function main(): void {
       cpuMedianMs: +quantile(cpu, 0.5).toFixed(4),
       cpuP99Ms: +quantile(cpu, 0.99).toFixed(4),
       loadAvg: os.loadavg().map((x) => +x.toFixed(2)),
-      bytesPerReport: Math.round((heap1 - heap0) / Math.max(1, engine.size)),
+      // JS heap only, and JS heap plus ArrayBuffer backing stores (typed arrays over 64 bytes live
+      // outside the JS heap: posting rings, the struct-of-arrays ring).
+      bytesPerReport: Math.round((m1.heapUsed - m0.heapUsed) / Math.max(1, engine.size)),
+      bytesPerReportWithBuffers: Math.round((m1.heapUsed + m1.arrayBuffers - m0.heapUsed - m0.arrayBuffers) / Math.max(1, engine.size)),
       stats: engine.stats(),
     });
     console.error(JSON.stringify(results[results.length - 1]));

@@ -1,6 +1,7 @@
 import type { ClusterEvent } from '../schema/types.generated';
 import { deterministicUlid, ulidTime, ULID_PATTERN } from '../ids';
 import { resolveClusterConfig, type ClusterConfig, type ClusterConfigInput } from './config';
+import { PostingTable } from './postings';
 import { bigramCodes, conceptBits, conceptScore, extractPlaces, fnv1a, hash53, normalizeText, placeScore, stripPlaces, type PlaceEntity } from './text';
 
 /** One report as the clustering engine sees it (channel-neutral). */
@@ -109,9 +110,6 @@ interface Rec {
   seq: number;
   /** Repeat count published for this report (for a retried ticket). */
   repeatCount: number;
-  /** Candidate scratch: the query stamp that last touched this report, and its accumulated weight. */
-  mark: number;
-  acc: number;
   id: string;
   time: number;
   channel: string;
@@ -167,6 +165,9 @@ const LON_SCALE = 0.848;
 const BLOCK_MASK = 0xfffff;
 const TWO32 = 4294967296;
 const OUTCOME_CACHE = 4096;
+/** Struct-of-arrays ring: [time, query stamp, accumulated weight, family id] per windowed report. */
+const HOT_STRIDE = 4;
+const NO_FAMILY = -1;
 
 /**
  * The 多人一诉 / 一人多诉 clustering engine. Pure and deterministic: the same reports in the same
@@ -186,19 +187,31 @@ export class ClusterEngine {
   private liveCount = 0;
   private watermark = Number.NEGATIVE_INFINITY;
   private readonly df = new Map<number, number>();
-  private readonly postings = new Map<number, Int32Array>();
+  /** (block, bigram) → ring of the most recent reports, in flat typed arrays (`postings.ts`). */
+  private readonly postings: PostingTable;
   private readonly placePostings = new Map<number, Int32Array>();
   private readonly exact = new Map<number, ExactEntry>();
   private readonly byReporter = new Map<string, number[]>();
-  private sweeper: IterableIterator<[number, Int32Array]> | null = null;
   private placeSweeper: IterableIterator<[number, Int32Array]> | null = null;
   /** Windowed reports by ticket id: a retried ticket gets its first outcome back (idempotence). */
   private readonly byId = new Map<string, Rec>();
   /** Outcomes (with their events) of the most recent reports, for retries of a failed write. */
   private readonly outcomes = new Map<string, ClusterOutcome>();
   private stamp = 0;
-  private readonly touched: Rec[] = [];
+  /** Seqs touched by the current candidate query. */
+  private readonly touched: number[] = [];
   private readonly accScratch: { buf: Float64Array } = { buf: new Float64Array(1024) };
+  /**
+   * Hot fields of the windowed reports, struct-of-arrays ring indexed by `seq & hotMask`, stride
+   * HOT_STRIDE: [time, query stamp, accumulated weight, family id (-1: none)]. Candidate generation
+   * reads only this array (one cache line per ring slot, no report record dereferenced); only the
+   * best `maxScored` records are read for full scoring.
+   */
+  private hot = new Float64Array(1024 * HOT_STRIDE);
+  private hotMask = 1023;
+  /** Category family → small id, and each family's window (ms) by id. */
+  private readonly familyIds = new Map<string, number>();
+  private readonly familyWindowMs: number[] = [];
   private readonly hotListCap: number;
   private readonly horizonMs: number;
   /** Cluster lookup by id, only while restoring. */
@@ -209,6 +222,7 @@ export class ClusterEngine {
     const fam = Object.values(this.config.windowHoursByFamily);
     this.horizonMs = Math.max(this.config.windowHours, this.config.repeatWindowHours, ...fam) * HOUR;
     this.hotListCap = Math.max(this.config.hotReporters, 16);
+    this.postings = new PostingTable(this.config.candidates.postingCap);
   }
 
   /**
@@ -266,8 +280,6 @@ export class ClusterEngine {
     const qb = this.features(b);
     const rb: Rec = {
       seq: -1,
-      mark: 0,
-      acc: 0,
       repeatCount: 0,
       id: b.ticketId,
       time: b.timeMs,
@@ -323,20 +335,26 @@ export class ClusterEngine {
     const touched = this.touched;
     touched.length = 0;
     const queryCodes = this.queryCodes(q);
+    const qFamily = this.familyId(input.categoryFamily);
     for (const bh of blocks.query) {
       const hi = bh * TWO32;
       for (let k = 0; k < queryCodes.codes.length; k++) {
         const ring = this.postings.get(hi + (queryCodes.codes[k] as number));
-        if (ring !== undefined) this.collect(ring, queryCodes.weights[k] as number, input, windowMs, stamp);
+        if (ring >= 0) {
+          const chunk = this.postings.chunkOf(ring);
+          this.collect(chunk, this.postings.offsetOf(ring), this.postings.cap, queryCodes.weights[k] as number, input, qFamily, windowMs, stamp);
+        }
       }
     }
     for (const p of q.places) {
       if (!p.fine) continue;
       const ring = this.placePostings.get(hash53(p.core));
-      if (ring !== undefined) this.collect(ring, 1, input, windowMs, stamp);
+      if (ring !== undefined) this.collect(ring, 0, ring.length - 1, 1, input, qFamily, windowMs, stamp);
     }
-    const ranked = topCandidates(touched, cfg.candidates.maxScored, this.accScratch);
+    const rankedSeqs = topCandidates(touched, cfg.candidates.maxScored, this.hot, this.hotMask, this.accScratch);
     touched.length = 0;
+    const ranked: Rec[] = [];
+    for (const s of rankedSeqs) ranked.push(this.rec(s) as Rec);
 
     const links: Link[] = [];
     const exactEntry = q.exactKey !== 0 ? this.exact.get(q.exactKey) : undefined;
@@ -525,8 +543,6 @@ export class ClusterEngine {
     // Remember the report.
     const rec: Rec = {
       seq: this.nextSeq++,
-      mark: 0,
-      acc: 0,
       repeatCount,
       id: input.ticketId,
       time: input.timeMs,
@@ -672,24 +688,64 @@ export class ClusterEngine {
     return [...out];
   }
 
-  private collect(ring: Int32Array, w: number, input: ClusterInput, windowMs: number, stamp: number): void {
-    const cap = ring.length - 1;
-    const n = ring[0] as number;
+  /** Accumulate the ring at `ring[o..o+cap]` (count, then `cap` entries) into the candidates. */
+  private collect(ring: Int32Array, o0: number, cap: number, w: number, input: ClusterInput, qFamily: number, windowMs: number, stamp: number): void {
+    const n = ring[o0] as number;
+    const hot = this.hot;
+    const mask = this.hotMask;
+    const base = this.base;
+    const t = input.timeMs;
     for (let i = Math.max(0, n - cap); i < n; i++) {
-      const seq = ring[1 + (i % cap)] as number;
-      const c = this.rec(seq);
-      if (c === undefined) continue;
-      if (c.mark === stamp) {
-        c.acc += w;
+      const seq = ring[o0 + 1 + (i % cap)] as number;
+      if (seq < base) continue;
+      const o = (seq & mask) * HOT_STRIDE;
+      if (hot[o + 1] === stamp) {
+        hot[o + 2] = (hot[o + 2] as number) + w;
         continue;
       }
-      const pairWindow = input.categoryFamily === null && c.family !== null ? this.windowMsFor(c.family) : windowMs;
-      if (Math.abs(input.timeMs - c.time) > pairWindow) continue;
-      if (input.categoryFamily !== null && c.family !== null && input.categoryFamily !== c.family) continue;
-      c.mark = stamp;
-      c.acc = w;
-      this.touched.push(c);
+      const fam = hot[o + 3] as number;
+      const pairWindow = qFamily === NO_FAMILY && fam >= 0 ? (this.familyWindowMs[fam] as number) : windowMs;
+      if (Math.abs(t - (hot[o] as number)) > pairWindow) continue;
+      if (qFamily !== NO_FAMILY && fam >= 0 && qFamily !== fam) continue;
+      hot[o + 1] = stamp;
+      hot[o + 2] = w;
+      this.touched.push(seq);
     }
+  }
+
+  /** Small id of a category family (interned; families are a catalog's category codes). */
+  private familyId(family: string | null): number {
+    if (family === null) return NO_FAMILY;
+    let id = this.familyIds.get(family);
+    if (id === undefined) {
+      id = this.familyWindowMs.length;
+      this.familyIds.set(family, id);
+      this.familyWindowMs.push(this.windowMsFor(family));
+    }
+    return id;
+  }
+
+  /** Write a new report's hot fields into the struct-of-arrays ring, growing it when the window outgrows it. */
+  private storeHot(rec: Rec): void {
+    if (rec.seq - this.base >= this.hotMask + 1) {
+      const oldMask = this.hotMask;
+      const old = this.hot;
+      let size = (oldMask + 1) * 2;
+      while (rec.seq - this.base >= size) size *= 2;
+      const next = new Float64Array(size * HOT_STRIDE);
+      const mask = size - 1;
+      for (let s = this.base; s < rec.seq; s++) {
+        const from = (s & oldMask) * HOT_STRIDE;
+        next.set(old.subarray(from, from + HOT_STRIDE), (s & mask) * HOT_STRIDE);
+      }
+      this.hot = next;
+      this.hotMask = mask;
+    }
+    const o = (rec.seq & this.hotMask) * HOT_STRIDE;
+    this.hot[o] = rec.time;
+    this.hot[o + 1] = 0;
+    this.hot[o + 2] = 0;
+    this.hot[o + 3] = this.familyId(rec.family);
   }
 
   private score(q: Query, c: Rec, windowMs: number): LinkScore {
@@ -769,19 +825,14 @@ export class ClusterEngine {
   private insert(rec: Rec, q: Query, blockIndex: number[]): void {
     const cap = this.config.candidates.postingCap;
     this.recs.push(rec);
+    this.storeHot(rec);
     this.byId.set(rec.id, rec);
     this.liveCount++;
     // document frequencies over head ∪ body
     forUnion(rec.head, rec.body, (c) => this.df.set(c, (this.df.get(c) ?? 0) + 1));
     for (const code of q.indexed) {
       for (const bh of blockIndex) {
-        const key = bh * TWO32 + code;
-        let ring = this.postings.get(key);
-        if (ring === undefined) {
-          ring = new Int32Array(cap + 1);
-          this.postings.set(key, ring);
-        }
-        ringPush(ring, rec.seq);
+        this.postings.push(bh * TWO32 + code, rec.seq);
       }
     }
     for (const p of rec.places) {
@@ -814,7 +865,7 @@ export class ClusterEngine {
       mine.push(rec.seq);
       if (mine.length > 16) mine.shift();
     }
-    this.sweep(8);
+    this.postings.sweep(16, this.base);
     this.sweepPlaces(2);
   }
 
@@ -859,21 +910,7 @@ export class ClusterEngine {
     }
   }
 
-  /** Incremental sweep of posting lists whose reports all left the window: flat cost per report. */
-  private sweep(steps: number): void {
-    for (let i = 0; i < steps; i++) {
-      if (this.sweeper === null) this.sweeper = this.postings.entries();
-      const n = this.sweeper.next();
-      if (n.done === true) {
-        this.sweeper = null;
-        break;
-      }
-      const [key, ring] = n.value;
-      if (newest(ring) < this.base) this.postings.delete(key);
-    }
-  }
-
-  /** The same for place lists, one step per posting sweep step. */
+  /** Incremental sweep of place lists whose reports all left the window: flat cost per report. */
   private sweepPlaces(steps: number): void {
     for (let i = 0; i < steps; i++) {
       if (this.placeSweeper === null) this.placeSweeper = this.placePostings.entries();
@@ -1107,28 +1144,30 @@ function sortedHas(a: Uint32Array, x: number): boolean {
 }
 
 /**
- * The best `k` candidates by accumulated weight (ties: the most recent first), best first. Linear
- * selection of the k-th weight (no sort of the unbounded list), then a sort of at most k.
+ * The best `k` candidates (seqs) by accumulated weight (ties: the most recent first), best first.
+ * Linear selection of the k-th weight (no sort of the unbounded list), then a sort of at most k.
+ * Weights are read from the struct-of-arrays ring (`hot`, stride HOT_STRIDE, weight at +2).
  */
-function topCandidates(touched: Rec[], k: number, scratch: { buf: Float64Array }): Rec[] {
-  let picked: Rec[];
+function topCandidates(touched: number[], k: number, hot: Float64Array, mask: number, scratch: { buf: Float64Array }): number[] {
+  const acc = (seq: number): number => hot[(seq & mask) * HOT_STRIDE + 2] as number;
+  let picked: number[];
   if (touched.length <= k) picked = touched.slice();
   else {
     if (scratch.buf.length < touched.length) scratch.buf = new Float64Array(touched.length * 2);
     const a = scratch.buf;
-    for (let i = 0; i < touched.length; i++) a[i] = (touched[i] as Rec).acc;
+    for (let i = 0; i < touched.length; i++) a[i] = acc(touched[i] as number);
     const thr = kthLargest(a, touched.length, k);
     picked = [];
-    for (const c of touched) if (c.acc > thr) picked.push(c);
+    for (const c of touched) if (acc(c) > thr) picked.push(c);
     if (picked.length < k) {
-      const ties = touched.filter((c) => c.acc === thr).sort((x, y) => y.seq - x.seq);
+      const ties = touched.filter((c) => acc(c) === thr).sort((x, y) => y - x);
       for (const c of ties) {
         if (picked.length >= k) break;
         picked.push(c);
       }
     }
   }
-  return picked.sort((x, y) => y.acc - x.acc || y.seq - x.seq);
+  return picked.sort((x, y) => acc(y) - acc(x) || y - x);
 }
 
 /** The k-th largest of a[0..n) (quickselect, Hoare partition; reorders a). */

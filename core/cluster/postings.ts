@@ -1,0 +1,156 @@
+/**
+ * Posting rings keyed by (block, bigram) in flat typed arrays: an open-addressing hash table
+ * (linear probing, Float64Array keys) whose values are ring ids into chunked Int32Array slabs.
+ * A lookup touches the key slot and the ring, never a heap object, so its cost does not grow with
+ * the number of lists the way a large `Map` with non-Smi keys does (bucket → entry → boxed key →
+ * typed array → backing store).
+ *
+ * A ring holds the `cap` most recent sequence numbers pushed to it: slot 0 is the push count,
+ * slots 1..cap the entries (`1 + (n % cap)`).
+ */
+
+const EMPTY = 0;
+const TOMBSTONE = -1;
+const CHUNK_BITS = 14;
+const CHUNK_RINGS = 1 << CHUNK_BITS;
+const CHUNK_MASK = CHUNK_RINGS - 1;
+
+export class PostingTable {
+  /** Entries per ring. */
+  readonly cap: number;
+  private readonly stride: number;
+  private keys: Float64Array;
+  private vals: Int32Array;
+  private mask: number;
+  private used = 0;
+  private tombstones = 0;
+  /** Ring storage: ring r is at chunks[r >>> CHUNK_BITS], offset (r & CHUNK_MASK) * stride. */
+  readonly chunks: Int32Array[] = [];
+  private readonly free: number[] = [];
+  private nextRing = 0;
+  private cursor = 0;
+
+  constructor(cap: number, initialSlots = 1 << 12) {
+    this.cap = cap;
+    this.stride = cap + 1;
+    this.keys = new Float64Array(initialSlots);
+    this.vals = new Int32Array(initialSlots);
+    this.mask = initialSlots - 1;
+  }
+
+  /** Lists held. */
+  get size(): number {
+    return this.used;
+  }
+
+  /** Ring id of `key` (a positive integer < 2^53), or -1. */
+  get(key: number): number {
+    const keys = this.keys;
+    const mask = this.mask;
+    let i = slotOf(key) & mask;
+    for (;;) {
+      const k = keys[i] as number;
+      if (k === key) return this.vals[i] as number;
+      if (k === EMPTY) return -1;
+      i = (i + 1) & mask;
+    }
+  }
+
+  /** Push `seq` to the ring of `key`, creating the ring when absent. */
+  push(key: number, seq: number): void {
+    let ring = this.get(key);
+    if (ring < 0) ring = this.create(key);
+    const chunk = this.chunks[ring >>> CHUNK_BITS] as Int32Array;
+    const o = (ring & CHUNK_MASK) * this.stride;
+    const n = chunk[o] as number;
+    chunk[o + 1 + (n % this.cap)] = seq;
+    chunk[o] = n + 1;
+  }
+
+  /** The chunk holding ring `ring`, and the ring's offset in it. */
+  chunkOf(ring: number): Int32Array {
+    return this.chunks[ring >>> CHUNK_BITS] as Int32Array;
+  }
+
+  offsetOf(ring: number): number {
+    return (ring & CHUNK_MASK) * this.stride;
+  }
+
+  /**
+   * Incremental sweep: look at the next `steps` table slots and drop the lists whose newest entry
+   * is before `base` (all their reports left the window). Flat cost per call.
+   */
+  sweep(steps: number, base: number): void {
+    const keys = this.keys;
+    for (let s = 0; s < steps; s++) {
+      const i = this.cursor;
+      this.cursor = (i + 1) & this.mask;
+      const k = keys[i] as number;
+      if (k === EMPTY || k === TOMBSTONE) continue;
+      const ring = this.vals[i] as number;
+      const chunk = this.chunkOf(ring);
+      const o = this.offsetOf(ring);
+      const n = chunk[o] as number;
+      const newest = n === 0 ? -1 : (chunk[o + 1 + ((n - 1) % this.cap)] as number);
+      if (newest >= base) continue;
+      keys[i] = TOMBSTONE;
+      this.used--;
+      this.tombstones++;
+      chunk.fill(0, o, o + this.stride);
+      this.free.push(ring);
+    }
+  }
+
+  private create(key: number): number {
+    if ((this.used + this.tombstones + 1) * 2 > this.mask + 1) this.rehash();
+    let ring: number;
+    if (this.free.length > 0) ring = this.free.pop() as number;
+    else {
+      ring = this.nextRing++;
+      if ((ring >>> CHUNK_BITS) >= this.chunks.length) this.chunks.push(new Int32Array(CHUNK_RINGS * this.stride));
+    }
+    const keys = this.keys;
+    const mask = this.mask;
+    let i = slotOf(key) & mask;
+    while ((keys[i] as number) !== EMPTY && (keys[i] as number) !== TOMBSTONE) i = (i + 1) & mask;
+    if ((keys[i] as number) === TOMBSTONE) this.tombstones--;
+    keys[i] = key;
+    this.vals[i] = ring;
+    this.used++;
+    return ring;
+  }
+
+  /** Rebuild without tombstones; double the table when more than a quarter full. */
+  private rehash(): void {
+    const oldKeys = this.keys;
+    const oldVals = this.vals;
+    let slots = this.mask + 1;
+    if ((this.used + 1) * 4 > slots) slots *= 2;
+    const keys = new Float64Array(slots);
+    const vals = new Int32Array(slots);
+    const mask = slots - 1;
+    for (let j = 0; j < oldKeys.length; j++) {
+      const k = oldKeys[j] as number;
+      if (k === EMPTY || k === TOMBSTONE) continue;
+      let i = slotOf(k) & mask;
+      while ((keys[i] as number) !== EMPTY) i = (i + 1) & mask;
+      keys[i] = k;
+      vals[i] = oldVals[j] as number;
+    }
+    this.keys = keys;
+    this.vals = vals;
+    this.mask = mask;
+    this.tombstones = 0;
+    this.cursor = 0;
+  }
+}
+
+/** A 32-bit mix of a key < 2^53 (its high and low 32-bit halves). */
+function slotOf(key: number): number {
+  const lo = key >>> 0;
+  const hi = Math.floor(key / 4294967296) >>> 0;
+  let h = Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
