@@ -117,10 +117,13 @@ export function loadConfigFile(file: string | undefined, env: NodeJS.ProcessEnv 
   return validateConfig(applyEnv(doc, env));
 }
 
-/** Used when no config file is given: embedded log, the resident-app connector, the simulator. */
-export function defaultConfig(): Record<string, unknown> {
+/**
+ * The config of commands run without a file (`intake-hub import` with no --config): the embedded
+ * log and the resident-app connector. `intake-hub start` without a file runs the demo instead
+ * (core/sim/demo.ts), which configures every channel.
+ */
+function defaultConfig(): Record<string, unknown> {
   return {
-    simulator: { enabled: true },
     connectors: [{ id: 'resident-app', type: 'resident-app', config: { secrets: ['whsec_aW50YWtlLWh1Yi1kZW1vLXNlY3JldC1rZXk='] } }],
   };
 }
