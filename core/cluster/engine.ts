@@ -1,8 +1,10 @@
 import type { ClusterEvent } from '../schema/types.generated';
 import { deterministicUlid, ulidTime, ULID_PATTERN } from '../ids';
 import { resolveClusterConfig, type ClusterConfig, type ClusterConfigInput } from './config';
+import { CandidateAccumulator } from './accumulator';
 import { PostingTable } from './postings';
-import { bigramCodes, conceptBits, conceptScore, extractPlaces, fnv1a, hash53, normalizeText, placeScore, stripPlaces, type PlaceEntity } from './text';
+import { cosineAt, encodePart, F_BODY_NORM, F_CONCEPTS, F_HEAD_NORM, F_LAT, F_LON, F_TAGS, F_TIME, FeatureStore, HEADER, STRIDE, channelOf, familyOf, placeScoreAt } from './store';
+import { bigramCodes, conceptBits, conceptScore, extractPlaces, fnv1a, hash53, normalizeText, stripPlaces, type PlaceEntity } from './text';
 
 /** One report as the clustering engine sees it (channel-neutral). */
 export interface ClusterInput {
@@ -115,13 +117,6 @@ interface Rec {
   channel: string;
   token: string | null;
   reporterKey: string;
-  head: Uint32Array;
-  body: Uint32Array;
-  headNorm: number;
-  bodyNorm: number;
-  places: PlaceEntity[];
-  concepts: number;
-  point: { lon: number; lat: number } | null;
   family: string | null;
   cluster: ClusterState;
   chain: Chain | null;
@@ -153,7 +148,9 @@ interface Query {
 }
 
 interface Link {
+  /** The windowed report linked to (its features are in the store at `seq`), or null for an exact-text entry. */
   rec: Rec | null;
+  seq: number;
   exact: ExactEntry | null;
   score: LinkScore;
 }
@@ -165,8 +162,6 @@ const LON_SCALE = 0.848;
 const BLOCK_MASK = 0xfffff;
 const TWO32 = 4294967296;
 const OUTCOME_CACHE = 4096;
-/** Struct-of-arrays ring: [time, query stamp, accumulated weight, family id] per windowed report. */
-const HOT_STRIDE = 4;
 const NO_FAMILY = -1;
 
 /**
@@ -197,18 +192,16 @@ export class ClusterEngine {
   private readonly byId = new Map<string, Rec>();
   /** Outcomes (with their events) of the most recent reports, for retries of a failed write. */
   private readonly outcomes = new Map<string, ClusterOutcome>();
-  private stamp = 0;
-  /** Seqs touched by the current candidate query. */
+  /** Shared-bigram weight per candidate of the current query (`accumulator.ts`). */
+  private readonly acc = new CandidateAccumulator();
+  /** Candidates of the current query that pass the window and family filters, and their weights. */
   private readonly touched: number[] = [];
-  private readonly accScratch: { buf: Float64Array } = { buf: new Float64Array(1024) };
-  /**
-   * Hot fields of the windowed reports, struct-of-arrays ring indexed by `seq & hotMask`, stride
-   * HOT_STRIDE: [time, query stamp, accumulated weight, family id (-1: none)]. Candidate generation
-   * reads only this array (one cache line per ring slot, no report record dereferenced); only the
-   * best `maxScored` records are read for full scoring.
-   */
-  private hot = new Float64Array(1024 * HOT_STRIDE);
-  private hotMask = 1023;
+  private touchedW = new Float64Array(1024);
+  private readonly rankScratch: { buf: Float64Array } = { buf: new Float64Array(1024) };
+  /** Scoring features of the windowed reports, by seq, in flat typed arrays (`store.ts`). */
+  private readonly store = new FeatureStore();
+  /** Channel → small id (the store keeps ids). */
+  private readonly channelIds = new Map<string, number>();
   /** Category family → small id, and each family's window (ms) by id. */
   private readonly familyIds = new Map<string, number>();
   private readonly familyWindowMs: number[] = [];
@@ -278,27 +271,10 @@ export class ClusterEngine {
   explain(a: ClusterInput, b: ClusterInput): LinkScore {
     const qa = this.features(a);
     const qb = this.features(b);
-    const rb: Rec = {
-      seq: -1,
-      repeatCount: 0,
-      id: b.ticketId,
-      time: b.timeMs,
-      channel: b.channel,
-      token: b.contactToken,
-      reporterKey: b.contactToken ?? `#${b.ticketId}`,
-      head: qb.head,
-      body: qb.body,
-      headNorm: qb.headNorm,
-      bodyNorm: qb.bodyNorm,
-      places: qb.places,
-      concepts: qb.concepts,
-      point: b.point,
-      family: b.categoryFamily,
-      cluster: newCluster(b.ticketId, b.timeMs, ''),
-      chain: null,
-      dupOf: null,
-    };
-    return this.score(qa, rb, this.windowMsFor(a.categoryFamily));
+    const part = encodePart({ ...qb, point: b.point });
+    const lon = b.point !== null ? b.point.lon : Number.NaN;
+    const lat = b.point !== null ? b.point.lat : Number.NaN;
+    return this.scoreAt(qa, part, 0, qb.headNorm, qb.bodyNorm, lon, lat, qb.concepts, b.timeMs, this.windowMsFor(a.categoryFamily));
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -331,9 +307,7 @@ export class ClusterEngine {
 
     // Candidates: reports sharing rare bigrams in a neighbouring block, or naming the same place.
     // Work is bounded by the caps (blocks × query bigrams × posting ring), never by the window.
-    const stamp = ++this.stamp;
-    const touched = this.touched;
-    touched.length = 0;
+    this.acc.reset();
     const queryCodes = this.queryCodes(q);
     const qFamily = this.familyId(input.categoryFamily);
     for (const bh of blocks.query) {
@@ -342,27 +316,25 @@ export class ClusterEngine {
         const ring = this.postings.get(hi + (queryCodes.codes[k] as number));
         if (ring >= 0) {
           const chunk = this.postings.chunkOf(ring);
-          this.collect(chunk, this.postings.offsetOf(ring), this.postings.cap, queryCodes.weights[k] as number, input, qFamily, windowMs, stamp);
+          this.collect(chunk, this.postings.offsetOf(ring), this.postings.cap, queryCodes.weights[k] as number);
         }
       }
     }
     for (const p of q.places) {
       if (!p.fine) continue;
       const ring = this.placePostings.get(hash53(p.core));
-      if (ring !== undefined) this.collect(ring, 0, ring.length - 1, 1, input, qFamily, windowMs, stamp);
+      if (ring !== undefined) this.collect(ring, 0, ring.length - 1, 1);
     }
-    const rankedSeqs = topCandidates(touched, cfg.candidates.maxScored, this.hot, this.hotMask, this.accScratch);
-    touched.length = 0;
-    const ranked: Rec[] = [];
-    for (const s of rankedSeqs) ranked.push(this.rec(s) as Rec);
+    const n = this.eligible(input.timeMs, qFamily, windowMs);
+    const rankedSeqs = topCandidates(this.touched, this.touchedW, n, cfg.candidates.maxScored, this.rankScratch);
 
     const links: Link[] = [];
     const exactEntry = q.exactKey !== 0 ? this.exact.get(q.exactKey) : undefined;
     if (exactEntry !== undefined) {
       const s: LinkScore = { text: 1, head: 1, body: 1, time: 1, total: 1 };
-      links.push({ rec: null, exact: exactEntry, score: s });
+      links.push({ rec: null, seq: -1, exact: exactEntry, score: s });
     }
-    for (const c of ranked) links.push({ rec: c, exact: null, score: this.score(q, c, windowMs) });
+    for (const seq of rankedSeqs) links.push({ rec: this.rec(seq) as Rec, seq, exact: null, score: this.score(q, seq, windowMs) });
 
     // Cross-channel duplicate: near-identical text, close in time and space, another channel.
     const token = input.contactToken;
@@ -381,13 +353,21 @@ export class ClusterEngine {
           const c = this.rec(seq);
           if (c === undefined || c.channel === input.channel || links.some((l) => l.rec === c)) continue;
           if (Math.abs(input.timeMs - c.time) > cfg.duplicateWindowHours * HOUR) continue;
-          dupCands.push({ rec: c, exact: null, score: this.score(q, c, windowMs) });
+          dupCands.push({ rec: c, seq, exact: null, score: this.score(q, seq, windowMs) });
         }
       }
+      // The lowest text similarity any pair of contacts accepts: most candidates fail it, and are
+      // dropped before their record is read.
+      const minNeed = Math.min(cfg.duplicateMinText * 0.5, cfg.duplicateMinText, 0.95);
+      const qChannel = this.channelId(input.channel);
+      const feat = this.store.feat;
       for (const l of dupCands) {
-        const channel = l.rec?.channel ?? l.exact?.channel;
-        const time = l.rec?.time ?? l.exact?.time ?? 0;
-        if (channel === input.channel) continue;
+        const ds = Math.max(l.score.body, l.score.text);
+        if (ds < minNeed) continue;
+        const o = l.exact === null ? this.store.slot(l.seq) : -1;
+        const sameChannel = l.exact !== null ? l.exact.channel === input.channel : channelOf(feat[o + F_TAGS] as number) === qChannel;
+        if (sameChannel) continue;
+        const time = l.exact !== null ? l.exact.time : (feat[o + F_TIME] as number);
         if (Math.abs(input.timeMs - time) > cfg.duplicateWindowHours * HOUR) continue;
         // A copy through another channel carries the same contact (a 110 hand-over keeps the
         // caller's number): the same contact → one report; two different contacts → two
@@ -398,10 +378,10 @@ export class ClusterEngine {
         if (token !== null && otherToken !== null) need = token === otherToken ? cfg.duplicateMinText * 0.5 : 2;
         else if (token === null && otherToken === null) need = cfg.duplicateMinText;
         else need = 0.95;
-        const ds = Math.max(l.score.body, l.score.text);
         if (ds < need) continue;
-        if (l.rec !== null && l.rec.point !== null && input.point !== null) {
-          if (haversine(l.rec.point, input.point) > cfg.duplicateMaxDistanceM) continue;
+        if (l.exact === null && input.point !== null && !Number.isNaN(feat[o + F_LON] as number)) {
+          const cp = { lon: feat[o + F_LON] as number, lat: feat[o + F_LAT] as number };
+          if (haversine(cp, input.point) > cfg.duplicateMaxDistanceM) continue;
         }
         if (l.score.place !== undefined && l.score.place < 0.5) continue;
         if (dupLink === null || ds > (duplicateScore ?? 0)) {
@@ -432,9 +412,9 @@ export class ClusterEngine {
           const c = this.rec(mine[i] as number);
           if (c === undefined || Math.abs(input.timeMs - c.time) > cfg.repeatWindowHours * HOUR) continue;
           const found = links.find((l) => l.rec === c);
-          const s = found?.score ?? this.score(q, c, cfg.repeatWindowHours * HOUR);
+          const s = found?.score ?? this.score(q, c.seq, cfg.repeatWindowHours * HOUR);
           if (s.total >= cfg.repeatThreshold && s.text >= cfg.minText && (best === null || s.total > best.score.total)) {
-            best = { rec: c, exact: null, score: s };
+            best = { rec: c, seq: c.seq, exact: null, score: s };
           }
         }
         if (best !== null && best.rec !== null) {
@@ -549,13 +529,6 @@ export class ClusterEngine {
       channel: input.channel,
       token,
       reporterKey,
-      head: q.head,
-      body: q.body,
-      headNorm: q.headNorm,
-      bodyNorm: q.bodyNorm,
-      places: q.places,
-      concepts: q.concepts,
-      point: input.point,
       family: input.categoryFamily,
       cluster,
       chain,
@@ -689,28 +662,51 @@ export class ClusterEngine {
   }
 
   /** Accumulate the ring at `ring[o..o+cap]` (count, then `cap` entries) into the candidates. */
-  private collect(ring: Int32Array, o0: number, cap: number, w: number, input: ClusterInput, qFamily: number, windowMs: number, stamp: number): void {
+  private collect(ring: Int32Array, o0: number, cap: number, w: number): void {
     const n = ring[o0] as number;
-    const hot = this.hot;
-    const mask = this.hotMask;
     const base = this.base;
-    const t = input.timeMs;
+    const acc = this.acc;
     for (let i = Math.max(0, n - cap); i < n; i++) {
       const seq = ring[o0 + 1 + (i % cap)] as number;
-      if (seq < base) continue;
-      const o = (seq & mask) * HOT_STRIDE;
-      if (hot[o + 1] === stamp) {
-        hot[o + 2] = (hot[o + 2] as number) + w;
-        continue;
-      }
-      const fam = hot[o + 3] as number;
-      const pairWindow = qFamily === NO_FAMILY && fam >= 0 ? (this.familyWindowMs[fam] as number) : windowMs;
-      if (Math.abs(t - (hot[o] as number)) > pairWindow) continue;
-      if (qFamily !== NO_FAMILY && fam >= 0 && qFamily !== fam) continue;
-      hot[o + 1] = stamp;
-      hot[o + 2] = w;
-      this.touched.push(seq);
+      if (seq >= base) acc.add(seq, w);
     }
+  }
+
+  /**
+   * Keep the accumulated candidates inside the time window of the pair (the query's family
+   * window, or the candidate's when the query has no family) and of the same family when both
+   * have one: into `touched`/`touchedW`, in first-seen order. Reads each candidate's slot once.
+   */
+  private eligible(t: number, qFamily: number, windowMs: number): number {
+    const acc = this.acc;
+    const seqs = acc.seqs;
+    const touched = this.touched;
+    touched.length = 0;
+    if (this.touchedW.length < seqs.length) this.touchedW = new Float64Array(seqs.length * 2);
+    const tw = this.touchedW;
+    const feat = this.store.feat;
+    const mask = this.store.mask;
+    for (let k = 0; k < seqs.length; k++) {
+      const seq = seqs[k] as number;
+      const o = (seq & mask) * STRIDE;
+      const fam = familyOf(feat[o + F_TAGS] as number);
+      const pairWindow = qFamily === NO_FAMILY && fam >= 0 ? (this.familyWindowMs[fam] as number) : windowMs;
+      if (Math.abs(t - (feat[o + F_TIME] as number)) > pairWindow) continue;
+      if (qFamily !== NO_FAMILY && fam >= 0 && qFamily !== fam) continue;
+      tw[touched.length] = acc.weightAt(k);
+      touched.push(seq);
+    }
+    return touched.length;
+  }
+
+  /** Small id of a channel (channels are a closed set). */
+  private channelId(channel: string): number {
+    let id = this.channelIds.get(channel);
+    if (id === undefined) {
+      id = this.channelIds.size;
+      this.channelIds.set(channel, id);
+    }
+    return id;
   }
 
   /** Small id of a category family (interned; families are a catalog's category codes). */
@@ -725,45 +721,36 @@ export class ClusterEngine {
     return id;
   }
 
-  /** Write a new report's hot fields into the struct-of-arrays ring, growing it when the window outgrows it. */
-  private storeHot(rec: Rec): void {
-    if (rec.seq - this.base >= this.hotMask + 1) {
-      const oldMask = this.hotMask;
-      const old = this.hot;
-      let size = (oldMask + 1) * 2;
-      while (rec.seq - this.base >= size) size *= 2;
-      const next = new Float64Array(size * HOT_STRIDE);
-      const mask = size - 1;
-      for (let s = this.base; s < rec.seq; s++) {
-        const from = (s & oldMask) * HOT_STRIDE;
-        next.set(old.subarray(from, from + HOT_STRIDE), (s & mask) * HOT_STRIDE);
-      }
-      this.hot = next;
-      this.hotMask = mask;
-    }
-    const o = (rec.seq & this.hotMask) * HOT_STRIDE;
-    this.hot[o] = rec.time;
-    this.hot[o + 1] = 0;
-    this.hot[o + 2] = 0;
-    this.hot[o + 3] = this.familyId(rec.family);
+  /** Score the query against windowed report `seq` (its features read from the store only). */
+  private score(q: Query, seq: number, windowMs: number): LinkScore {
+    const st = this.store;
+    const f = st.feat;
+    const o = st.slot(seq);
+    return this.scoreAt(q, st.slab, st.partAt(seq), f[o + F_HEAD_NORM] as number, f[o + F_BODY_NORM] as number, f[o + F_LON] as number, f[o + F_LAT] as number, f[o + F_CONCEPTS] as number, f[o + F_TIME] as number, windowMs);
   }
 
-  private score(q: Query, c: Rec, windowMs: number): LinkScore {
+  /**
+   * Score the query against a report whose variable part (`store.ts` layout) is at `part[at..]`;
+   * `lon`/`lat` NaN when it has no point.
+   */
+  private scoreAt(q: Query, part: Uint32Array, at: number, cHeadNorm: number, cBodyNorm: number, lon: number, lat: number, cConcepts: number, cTime: number, windowMs: number): LinkScore {
     const cfg = this.config;
-    const head = cosine(q.head, q.wHead, q.headNorm, c.head, c.headNorm);
-    const body = cosine(q.body, q.wBody, q.bodyNorm, c.body, c.bodyNorm);
+    const nHead = part[at] as number;
+    const nBody = part[at + 1] as number;
+    const head = cosineAt(q.head, q.wHead, q.headNorm, part, at + HEADER, nHead, cHeadNorm);
+    const body = cosineAt(q.body, q.wBody, q.bodyNorm, part, at + HEADER + nHead, nBody, cBodyNorm);
     const words = Math.max(body, 0.5 * (head + body), 0.85 * head);
     // The same problem in other words (停水 / 自来水停了) counts as some text similarity; two
     // different known problems (路灯 / 井盖) damp the link unless the words themselves agree.
     // Only at one place: a shared concept alone (two parking complaints across the city) is no link.
-    const place = placeScore(q.places, c.places);
+    const place = placeScoreAt(q.places, part, at + HEADER + nHead + nBody, part[at + 2] as number);
     const p = q.input.point;
-    const distance = p !== null && c.point !== null ? Math.max(0, 1 - haversine(p, c.point) / cfg.maxDistanceM) : null;
-    const concept = conceptScore(q.concepts, c.concepts);
+    const distance = p !== null && !Number.isNaN(lon) ? Math.max(0, 1 - haversine(p, { lon, lat }) / cfg.maxDistanceM) : null;
+    const concept = conceptScore(q.concepts, cConcepts);
     const samePlace = (place !== null && place >= 0.5) || (place === null && distance !== null && distance >= 0.5);
     const agree = concept !== null && concept >= 0.5;
     const text = agree && samePlace ? Math.max(words, cfg.conceptText * (concept as number)) : words;
-    const dt = Math.abs(q.input.timeMs - c.time);
+    const dt = Math.abs(q.input.timeMs - cTime);
     const time = Math.max(0, 1 - dt / windowMs);
     let num = cfg.weights.text * text;
     let den = cfg.weights.text;
@@ -825,17 +812,17 @@ export class ClusterEngine {
   private insert(rec: Rec, q: Query, blockIndex: number[]): void {
     const cap = this.config.candidates.postingCap;
     this.recs.push(rec);
-    this.storeHot(rec);
+    this.store.put(rec.seq, this.base, { ...q, point: q.input.point }, this.channelId(rec.channel), this.familyId(rec.family), rec.time);
     this.byId.set(rec.id, rec);
     this.liveCount++;
     // document frequencies over head ∪ body
-    forUnion(rec.head, rec.body, (c) => this.df.set(c, (this.df.get(c) ?? 0) + 1));
+    forUnion(q.head, q.body, 0, q.body.length, (c) => this.df.set(c, (this.df.get(c) ?? 0) + 1));
     for (const code of q.indexed) {
       for (const bh of blockIndex) {
         this.postings.push(bh * TWO32 + code, rec.seq);
       }
     }
-    for (const p of rec.places) {
+    for (const p of q.places) {
       if (!p.fine) continue;
       const key = hash53(p.core);
       let ring = this.placePostings.get(key);
@@ -880,7 +867,11 @@ export class ClusterEngine {
       if (r === undefined) continue;
       this.liveCount--;
       if (this.byId.get(r.id) === r) this.byId.delete(r.id);
-      forUnion(r.head, r.body, (c) => {
+      const slab = this.store.slab;
+      const at = this.store.partAt(r.seq);
+      const nHead = slab[at] as number;
+      const bodyAt = at + HEADER + nHead;
+      forUnion(slab.subarray(at + HEADER, bodyAt), slab, bodyAt, bodyAt + (slab[at + 1] as number), (c) => {
         const d = (this.df.get(c) ?? 1) - 1;
         if (d <= 0) this.df.delete(c);
         else this.df.set(c, d);
@@ -1042,32 +1033,13 @@ function comparePrimary(a: ClusterState, b: ClusterState): number {
   return a.primaryId < b.primaryId ? -1 : a.primaryId > b.primaryId ? 1 : 0;
 }
 
-/** IDF-weighted cosine of two sorted bigram sets; intersection weights from the query (current IDF). */
-function cosine(qa: Uint32Array, qw: Float64Array, qn: number, cb: Uint32Array, cn: number): number {
-  if (qn === 0 || cn === 0) return 0;
+/** Calls `f` once per code of the union of sorted `a` and sorted `b[from..to)`. */
+function forUnion(a: Uint32Array, b: Uint32Array, from: number, to: number, f: (c: number) => void): void {
   let i = 0;
-  let j = 0;
-  let dot = 0;
-  while (i < qa.length && j < cb.length) {
-    const x = qa[i] as number;
-    const y = cb[j] as number;
-    if (x === y) {
-      const w = qw[i] as number;
-      dot += w * w;
-      i++;
-      j++;
-    } else if (x < y) i++;
-    else j++;
-  }
-  return Math.min(1, dot / (qn * cn));
-}
-
-function forUnion(a: Uint32Array, b: Uint32Array, f: (c: number) => void): void {
-  let i = 0;
-  let j = 0;
-  while (i < a.length || j < b.length) {
+  let j = from;
+  while (i < a.length || j < to) {
     const x = i < a.length ? (a[i] as number) : Number.POSITIVE_INFINITY;
-    const y = j < b.length ? (b[j] as number) : Number.POSITIVE_INFINITY;
+    const y = j < to ? (b[j] as number) : Number.POSITIVE_INFINITY;
     if (x === y) {
       f(x);
       i++;
@@ -1144,30 +1116,32 @@ function sortedHas(a: Uint32Array, x: number): boolean {
 }
 
 /**
- * The best `k` candidates (seqs) by accumulated weight (ties: the most recent first), best first.
- * Linear selection of the k-th weight (no sort of the unbounded list), then a sort of at most k.
- * Weights are read from the struct-of-arrays ring (`hot`, stride HOT_STRIDE, weight at +2).
+ * The best `k` of the first `n` candidates (`seqs[i]` with accumulated weight `ws[i]`) by weight,
+ * ties to the most recent (highest seq), best first. Linear selection of the k-th weight (no sort
+ * of the unbounded list), then a sort of at most k.
  */
-function topCandidates(touched: number[], k: number, hot: Float64Array, mask: number, scratch: { buf: Float64Array }): number[] {
-  const acc = (seq: number): number => hot[(seq & mask) * HOT_STRIDE + 2] as number;
+function topCandidates(seqs: number[], ws: Float64Array, n: number, k: number, scratch: { buf: Float64Array }): number[] {
   let picked: number[];
-  if (touched.length <= k) picked = touched.slice();
+  if (n <= k) picked = Array.from({ length: n }, (_, i) => i);
   else {
-    if (scratch.buf.length < touched.length) scratch.buf = new Float64Array(touched.length * 2);
+    if (scratch.buf.length < n) scratch.buf = new Float64Array(n * 2);
     const a = scratch.buf;
-    for (let i = 0; i < touched.length; i++) a[i] = acc(touched[i] as number);
-    const thr = kthLargest(a, touched.length, k);
+    a.set(ws.subarray(0, n));
+    const thr = kthLargest(a, n, k);
     picked = [];
-    for (const c of touched) if (acc(c) > thr) picked.push(c);
+    for (let i = 0; i < n; i++) if ((ws[i] as number) > thr) picked.push(i);
     if (picked.length < k) {
-      const ties = touched.filter((c) => acc(c) === thr).sort((x, y) => y - x);
-      for (const c of ties) {
+      const ties: number[] = [];
+      for (let i = 0; i < n; i++) if (ws[i] === thr) ties.push(i);
+      ties.sort((x, y) => (seqs[y] as number) - (seqs[x] as number));
+      for (const i of ties) {
         if (picked.length >= k) break;
-        picked.push(c);
+        picked.push(i);
       }
     }
   }
-  return picked.sort((x, y) => acc(y) - acc(x) || y - x);
+  picked.sort((x, y) => (ws[y] as number) - (ws[x] as number) || (seqs[y] as number) - (seqs[x] as number));
+  return picked.map((i) => seqs[i] as number);
 }
 
 /** The k-th largest of a[0..n) (quickselect, Hoare partition; reorders a). */

@@ -1,0 +1,288 @@
+/**
+ * Scoring features of the windowed reports in flat typed arrays, by sequence number, so that
+ * scoring a candidate reads one fixed-stride slot and one contiguous run of a slab, never a heap
+ * object (a report record, its typed arrays and their backing stores, its place objects and
+ * strings, its point: each a likely cache miss once the window holds a million reports).
+ *
+ * - `feat`: a ring of fixed-stride slots (`STRIDE` doubles, one 64-byte cache line) indexed by
+ *   `seq & mask`: the time, the channel and category family, the norms, the point, the concept
+ *   bits and the slab position of each windowed report. Candidate filtering (time window,
+ *   family) and scoring read this slot, nothing else of the report.
+ * - `slab`: a ring of 32-bit words holding each report's variable-length part at its position:
+ *   `[nHead, nBody, nPlaceWords, head codes…, body codes…, places…]`, a place being
+ *   `len | fine << 16` followed by its `len` UTF-16 code units. A part never wraps around the end
+ *   of the slab (the writer skips to the start instead), so it is read with plain indices.
+ *
+ * Reports leave in sequence order (the engine's window), so both rings are FIFO: the oldest
+ * live report's position is the slab's tail. Both grow by doubling when the window outgrows them.
+ */
+import type { PlaceEntity } from './text';
+
+export const F_HEAD_NORM = 0;
+export const F_BODY_NORM = 1;
+/** WGS-84 longitude, NaN when the report has no point. */
+export const F_LON = 2;
+export const F_LAT = 3;
+export const F_CONCEPTS = 4;
+/** Absolute slab position of the report's variable part (a position, not an index: `pos & slabMask`). */
+export const F_POS = 5;
+/** Channel and category family ids, packed: `channel * FAMILY_RANGE + family + 1` (family -1: none). */
+export const F_TAGS = 6;
+export const F_TIME = 7;
+export const STRIDE = 8;
+
+/** Header words before the codes: nHead, nBody, nPlaceWords. */
+export const HEADER = 3;
+const FINE_BIT = 0x10000;
+const LEN_MASK = 0xffff;
+const FAMILY_RANGE = 1 << 20;
+
+/** Channel id of packed tags. */
+export function channelOf(tags: number): number {
+  return Math.floor(tags / FAMILY_RANGE);
+}
+
+/** Category family id of packed tags (-1: none). */
+export function familyOf(tags: number): number {
+  return (tags % FAMILY_RANGE) - 1;
+}
+
+/** One report's scoring features, as the engine computes them for a new report. */
+export interface Features {
+  head: Uint32Array;
+  body: Uint32Array;
+  headNorm: number;
+  bodyNorm: number;
+  places: readonly PlaceEntity[];
+  concepts: number;
+  point: { lon: number; lat: number } | null;
+}
+
+/** Words the place list takes in the slab. */
+function placeWords(places: readonly PlaceEntity[]): number {
+  let n = 0;
+  for (const p of places) n += 1 + p.name.length;
+  return n;
+}
+
+/** Write a report's variable part at `slab[at..]` (the caller made room: `partLength` words). */
+function writePart(slab: Uint32Array, at: number, f: Features): void {
+  const nPlace = placeWords(f.places);
+  slab[at] = f.head.length;
+  slab[at + 1] = f.body.length;
+  slab[at + 2] = nPlace;
+  slab.set(f.head, at + HEADER);
+  slab.set(f.body, at + HEADER + f.head.length);
+  let w = at + HEADER + f.head.length + f.body.length;
+  for (const p of f.places) {
+    slab[w++] = Math.min(p.name.length, LEN_MASK) | (p.fine ? FINE_BIT : 0);
+    for (let i = 0; i < p.name.length; i++) slab[w++] = p.name.charCodeAt(i);
+  }
+}
+
+/** Words a report's variable part takes. */
+export function partLength(f: Features): number {
+  return HEADER + f.head.length + f.body.length + placeWords(f.places);
+}
+
+/** A standalone encoding of one report's variable part (at index 0), for `explain`. */
+export function encodePart(f: Features): Uint32Array {
+  const out = new Uint32Array(partLength(f));
+  writePart(out, 0, f);
+  return out;
+}
+
+export class FeatureStore {
+  feat: Float64Array;
+  mask: number;
+  slab: Uint32Array;
+  slabMask: number;
+  /** Next free absolute slab position. */
+  private head = 0;
+
+  constructor(slots = 1024, words = 1 << 16) {
+    this.feat = new Float64Array(slots * STRIDE);
+    this.mask = slots - 1;
+    this.slab = new Uint32Array(words);
+    this.slabMask = words - 1;
+  }
+
+  /** Offset of `seq`'s slot in `feat`. */
+  slot(seq: number): number {
+    return (seq & this.mask) * STRIDE;
+  }
+
+  /** Index in `slab` of `seq`'s variable part. */
+  partAt(seq: number): number {
+    return (this.feat[(seq & this.mask) * STRIDE + F_POS] as number) & this.slabMask;
+  }
+
+  /**
+   * Store the features of report `seq` (the next sequence number); `base` is the oldest report
+   * still in the window (its slot and part are kept, everything before it may be overwritten).
+   */
+  put(seq: number, base: number, f: Features, channel: number, family: number, time: number): void {
+    if (family + 1 >= FAMILY_RANGE) throw new RangeError(`category family id ${family} out of range`);
+    if (seq - base >= this.mask + 1) this.growSlots(seq, base);
+    const len = partLength(f);
+    const tail = base < seq ? (this.feat[(base & this.mask) * STRIDE + F_POS] as number) : this.head;
+    let pos: number;
+    for (;;) {
+      const size = this.slabMask + 1;
+      pos = this.head;
+      // A part never wraps: skip to the start of the ring when it would cross the end.
+      if ((pos & this.slabMask) + len > size) pos = (Math.floor(pos / size) + 1) * size;
+      if (pos + len - tail <= size) break;
+      this.growSlab(tail, len);
+    }
+    writePart(this.slab, pos & this.slabMask, f);
+    this.head = pos + len;
+    const o = (seq & this.mask) * STRIDE;
+    const feat = this.feat;
+    feat[o + F_HEAD_NORM] = f.headNorm;
+    feat[o + F_BODY_NORM] = f.bodyNorm;
+    feat[o + F_LON] = f.point !== null ? f.point.lon : Number.NaN;
+    feat[o + F_LAT] = f.point !== null ? f.point.lat : Number.NaN;
+    feat[o + F_CONCEPTS] = f.concepts;
+    feat[o + F_POS] = pos;
+    feat[o + F_TAGS] = channel * FAMILY_RANGE + family + 1;
+    feat[o + F_TIME] = time;
+  }
+
+  /** Words held by the slab (capacity), for memory reports. */
+  get slabWords(): number {
+    return this.slabMask + 1;
+  }
+
+  private growSlots(seq: number, base: number): void {
+    const oldMask = this.mask;
+    const old = this.feat;
+    let size = (oldMask + 1) * 2;
+    while (seq - base >= size) size *= 2;
+    const next = new Float64Array(size * STRIDE);
+    const mask = size - 1;
+    for (let s = base; s < seq; s++) {
+      const from = (s & oldMask) * STRIDE;
+      next.set(old.subarray(from, from + STRIDE), (s & mask) * STRIDE);
+    }
+    this.feat = next;
+    this.mask = mask;
+  }
+
+  /**
+   * Double the slab until the live range [tail, head) plus a part of `len` words fits. Absolute
+   * positions stay valid: a part that did not cross a multiple of the old size does not cross a
+   * multiple of the new one, and the live range is shorter than the old size, so `pos & newMask`
+   * is one-to-one on it.
+   */
+  private growSlab(tail: number, len: number): void {
+    const old = this.slab;
+    const oldSize = this.slabMask + 1;
+    let size = oldSize * 2;
+    while (this.head - tail + 2 * len > size) size *= 2;
+    const next = new Uint32Array(size);
+    const mask = size - 1;
+    let p = tail;
+    while (p < this.head) {
+      // Copy runs that wrap neither ring.
+      const from = p & this.slabMask;
+      const to = p & mask;
+      const run = Math.min(this.head - p, oldSize - from, size - to);
+      next.set(old.subarray(from, from + run), to);
+      p += run;
+    }
+    this.slab = next;
+    this.slabMask = mask;
+  }
+}
+
+/** IDF-weighted cosine of a sorted query bigram set with `n` sorted codes at `slab[at..]`. */
+export function cosineAt(qa: Uint32Array, qw: Float64Array, qn: number, slab: Uint32Array, at: number, n: number, cn: number): number {
+  if (qn === 0 || cn === 0) return 0;
+  let i = 0;
+  let j = at;
+  const end = at + n;
+  let dot = 0;
+  while (i < qa.length && j < end) {
+    const x = qa[i] as number;
+    const y = slab[j] as number;
+    if (x === y) {
+      const w = qw[i] as number;
+      dot += w * w;
+      i++;
+      j++;
+    } else if (x < y) i++;
+    else j++;
+  }
+  return Math.min(1, dot / (qn * cn));
+}
+
+/**
+ * `placeScore` (text.ts) of a query's places against the places stored at `slab[at..at+nWords)`:
+ * the same values, computed on code units instead of strings.
+ */
+export function placeScoreAt(a: readonly PlaceEntity[], slab: Uint32Array, at: number, nWords: number): number | null {
+  let fineA = false;
+  for (const x of a) fineA ||= x.fine;
+  if (!fineA) return null;
+  const end = at + nWords;
+  let fineB = false;
+  for (let p = at; p < end; p += 1 + ((slab[p] as number) & LEN_MASK)) fineB ||= ((slab[p] as number) & FINE_BIT) !== 0;
+  if (!fineB) return null;
+  let fine = 0;
+  let coarse = 0;
+  for (const x of a) {
+    for (let p = at; p < end; p += 1 + ((slab[p] as number) & LEN_MASK)) {
+      const h = slab[p] as number;
+      const d = placeMatchAt(x.name, slab, p + 1, h & LEN_MASK);
+      if (d < 0.5) continue;
+      const yFine = (h & FINE_BIT) !== 0;
+      if (x.fine && yFine) fine = Math.max(fine, d);
+      else if (!x.fine && !yFine) coarse = Math.max(coarse, 0.5 * d);
+    }
+  }
+  if (fine === 0) return 0;
+  return Math.max(fine, coarse);
+}
+
+/** `placeMatch` (text.ts) of a name and `len` code units at `slab[at..]`. */
+export function placeMatchAt(x: string, slab: Uint32Array, at: number, len: number): number {
+  if (x.length === len && startsAt(x, 0, slab, at, len)) return 1;
+  if (x.length >= 3 && len >= 3) {
+    if (len <= x.length) {
+      for (let s = 0; s + len <= x.length; s++) if (startsAt(x, s, slab, at, len)) return 1;
+    }
+    if (x.length <= len) {
+      for (let s = 0; s + x.length <= len; s++) if (startsAt(x, 0, slab, at + s, x.length)) return 1;
+    }
+  }
+  const d = diceAt(x, slab, at, len);
+  return d >= 0.66 ? d : 0;
+}
+
+/** x[from..from+len) equals slab[at..at+len). */
+function startsAt(x: string, from: number, slab: Uint32Array, at: number, len: number): boolean {
+  for (let i = 0; i < len; i++) if (x.charCodeAt(from + i) !== slab[at + i]) return false;
+  return true;
+}
+
+/** `diceBigrams(a, b)` (text.ts) with `b` as `len` code units at `slab[at..]`. */
+function diceAt(a: string, slab: Uint32Array, at: number, len: number): number {
+  if (a.length === len && startsAt(a, 0, slab, at, len)) return 1;
+  if (a.length < 2 || len < 2) return 0;
+  let used = 0;
+  let hit = 0;
+  for (let i = 0; i + 1 < len; i++) {
+    const b0 = slab[at + i] as number;
+    const b1 = slab[at + i + 1] as number;
+    for (let j = 0; j + 1 < a.length; j++) {
+      if (j < 31 && (used & (1 << j)) !== 0) continue;
+      if (a.charCodeAt(j) === b0 && a.charCodeAt(j + 1) === b1) {
+        if (j < 31) used |= 1 << j;
+        hit++;
+        break;
+      }
+    }
+  }
+  return (2 * hit) / (a.length - 1 + (len - 1));
+}
