@@ -3,7 +3,7 @@ import { deterministicUlid, ulidTime, ULID_PATTERN } from '../ids';
 import { resolveClusterConfig, type ClusterConfig, type ClusterConfigInput } from './config';
 import { CandidateAccumulator } from './accumulator';
 import { PostingTable } from './postings';
-import { cosineAt, encodePart, F_BODY_NORM, F_CONCEPTS, F_HEAD_NORM, F_LAT, F_LON, F_TAGS, F_TIME, FeatureStore, HEADER, STRIDE, channelOf, familyOf, placeScoreAt } from './store';
+import { cosineAt, encodePart, F_BODY_NORM, F_CONCEPTS, F_HEAD_NORM, F_LAT, F_LON, F_TAGS, F_TIME, FeatureStore, HEADER, MIXED_FAMILIES, RUN_BITS, STRIDE, channelOf, placeScoreAt } from './store';
 import { bigramCodes, conceptBits, conceptScore, extractPlaces, fnv1a, hash53, normalizeText, stripPlaces, type PlaceEntity } from './text';
 
 /** One report as the clustering engine sees it (channel-neutral). */
@@ -50,6 +50,15 @@ export interface LinkScore {
   concept?: number;
   time: number;
   total: number;
+}
+
+/** Cumulative work counters (`ClusterEngine.work`). */
+export interface WorkCounters {
+  reports: number;
+  lookups: number;
+  entries: number;
+  candidates: number;
+  scored: number;
 }
 
 /** What the engine decided for one report. */
@@ -148,8 +157,7 @@ interface Query {
 }
 
 interface Link {
-  /** The windowed report linked to (its features are in the store at `seq`), or null for an exact-text entry. */
-  rec: Rec | null;
+  /** Seq of the windowed report linked to (its record: `linked`), or -1 for an exact-text entry. */
   seq: number;
   exact: ExactEntry | null;
   score: LinkScore;
@@ -207,6 +215,7 @@ export class ClusterEngine {
   private readonly familyWindowMs: number[] = [];
   private readonly hotListCap: number;
   private readonly horizonMs: number;
+  private readonly counters: WorkCounters = { reports: 0, lookups: 0, entries: 0, candidates: 0, scored: 0 };
   /** Cluster lookup by id, only while restoring. */
   private restoring: Map<string, ClusterState> | null = null;
 
@@ -242,6 +251,16 @@ export class ClusterEngine {
       reporters: this.byReporter.size,
       vocabulary: this.df.size,
     };
+  }
+
+  /**
+   * Work done so far, summed over every report processed or restored: posting-table lookups,
+   * ring entries read, distinct candidates accumulated, candidates scored in full. Per report,
+   * each is bounded by the candidate caps whatever the window size (the scale benchmark prints
+   * them per report to show where the work saturates).
+   */
+  work(): WorkCounters {
+    return { ...this.counters };
   }
 
   /** Process one report: decide duplicate, repeat and cluster, update state, return the events. */
@@ -282,6 +301,11 @@ export class ClusterEngine {
   private windowMsFor(family: string | null): number {
     const h = family !== null ? this.config.windowHoursByFamily[family] : undefined;
     return (h ?? this.config.windowHours) * HOUR;
+  }
+
+  /** The record of a link's report (read only when a decision needs it), or null for an exact-text entry. */
+  private linked(l: Link): Rec | null {
+    return l.exact !== null ? null : (this.rec(l.seq) as Rec);
   }
 
   private rec(seq: number): Rec | undefined {
@@ -326,15 +350,19 @@ export class ClusterEngine {
       if (ring !== undefined) this.collect(ring, 0, ring.length - 1, 1);
     }
     const n = this.eligible(input.timeMs, qFamily, windowMs);
+    const work = this.counters;
+    work.reports++;
+    work.lookups += blocks.query.length * queryCodes.codes.length;
+    work.candidates += this.acc.seqs.length;
     const rankedSeqs = topCandidates(this.touched, this.touchedW, n, cfg.candidates.maxScored, this.rankScratch);
 
     const links: Link[] = [];
     const exactEntry = q.exactKey !== 0 ? this.exact.get(q.exactKey) : undefined;
     if (exactEntry !== undefined) {
       const s: LinkScore = { text: 1, head: 1, body: 1, time: 1, total: 1 };
-      links.push({ rec: null, seq: -1, exact: exactEntry, score: s });
+      links.push({ seq: -1, exact: exactEntry, score: s });
     }
-    for (const seq of rankedSeqs) links.push({ rec: this.rec(seq) as Rec, seq, exact: null, score: this.score(q, seq, windowMs) });
+    for (const seq of rankedSeqs) links.push({ seq, exact: null, score: this.score(q, seq, windowMs) });
 
     // Cross-channel duplicate: near-identical text, close in time and space, another channel.
     const token = input.contactToken;
@@ -347,20 +375,21 @@ export class ClusterEngine {
       // The reporter's own recent reports are always candidates (a hot cluster may crowd them
       // out of the ranked list).
       const dupCands = links.slice();
+      const qChannel = this.channelId(input.channel);
+      const feat = this.store.feat;
       const mine = token !== null ? this.byReporter.get(token) : undefined;
       if (mine !== undefined) {
         for (const seq of mine) {
-          const c = this.rec(seq);
-          if (c === undefined || c.channel === input.channel || links.some((l) => l.rec === c)) continue;
-          if (Math.abs(input.timeMs - c.time) > cfg.duplicateWindowHours * HOUR) continue;
-          dupCands.push({ rec: c, seq, exact: null, score: this.score(q, seq, windowMs) });
+          if (seq < this.base) continue;
+          const o = this.store.slot(seq);
+          if (channelOf(feat[o + F_TAGS] as number) === qChannel || links.some((l) => l.seq === seq)) continue;
+          if (Math.abs(input.timeMs - (feat[o + F_TIME] as number)) > cfg.duplicateWindowHours * HOUR) continue;
+          dupCands.push({ seq, exact: null, score: this.score(q, seq, windowMs) });
         }
       }
       // The lowest text similarity any pair of contacts accepts: most candidates fail it, and are
       // dropped before their record is read.
       const minNeed = Math.min(cfg.duplicateMinText * 0.5, cfg.duplicateMinText, 0.95);
-      const qChannel = this.channelId(input.channel);
-      const feat = this.store.feat;
       for (const l of dupCands) {
         const ds = Math.max(l.score.body, l.score.text);
         if (ds < minNeed) continue;
@@ -373,7 +402,8 @@ export class ClusterEngine {
         // caller's number): the same contact → one report; two different contacts → two
         // residents, never a duplicate; both anonymous → the text decides; one anonymous →
         // only a virtually identical text.
-        const otherToken = l.rec !== null ? l.rec.token : (l.exact as ExactEntry).token;
+        const lr = this.linked(l);
+        const otherToken = lr !== null ? lr.token : (l.exact as ExactEntry).token;
         let need: number;
         if (token !== null && otherToken !== null) need = token === otherToken ? cfg.duplicateMinText * 0.5 : 2;
         else if (token === null && otherToken === null) need = cfg.duplicateMinText;
@@ -387,7 +417,7 @@ export class ClusterEngine {
         if (dupLink === null || ds > (duplicateScore ?? 0)) {
           dupLink = l;
           duplicateScore = ds;
-          duplicateOf = l.rec?.dupOf ?? l.exact?.dupOf ?? l.rec?.id ?? l.exact?.id ?? null;
+          duplicateOf = lr?.dupOf ?? l.exact?.dupOf ?? lr?.id ?? l.exact?.id ?? null;
         }
       }
     }
@@ -408,17 +438,18 @@ export class ClusterEngine {
       const mine = this.byReporter.get(token);
       if (mine !== undefined) {
         let best: Link | null = null;
+        const feat = this.store.feat;
         for (let i = mine.length - 1; i >= 0; i--) {
-          const c = this.rec(mine[i] as number);
-          if (c === undefined || Math.abs(input.timeMs - c.time) > cfg.repeatWindowHours * HOUR) continue;
-          const found = links.find((l) => l.rec === c);
-          const s = found?.score ?? this.score(q, c.seq, cfg.repeatWindowHours * HOUR);
+          const seq = mine[i] as number;
+          if (seq < this.base || Math.abs(input.timeMs - (feat[this.store.slot(seq) + F_TIME] as number)) > cfg.repeatWindowHours * HOUR) continue;
+          const found = links.find((l) => l.seq === seq);
+          const s = found?.score ?? this.score(q, seq, cfg.repeatWindowHours * HOUR);
           if (s.total >= cfg.repeatThreshold && s.text >= cfg.minText && (best === null || s.total > best.score.total)) {
-            best = { rec: c, seq: c.seq, exact: null, score: s };
+            best = { seq, exact: null, score: s };
           }
         }
-        if (best !== null && best.rec !== null) {
-          const m = best.rec;
+        if (best !== null) {
+          const m = this.linked(best) as Rec;
           if (m.chain === null) {
             // A copy's chain is its original's: the chain starts at the first report.
             const orig = m.dupOf !== null ? this.byId.get(m.dupOf) : undefined;
@@ -441,7 +472,7 @@ export class ClusterEngine {
     const byCluster = new Map<ClusterState, { best: Link; support: number; forced: boolean }>();
     const consider = (l: Link, min: number, forced: boolean): void => {
       if (!forced && (l.score.total < min || l.score.text < cfg.minText)) return;
-      const root = find(l.rec?.cluster ?? (l.exact as ExactEntry).cluster);
+      const root = find(this.linked(l)?.cluster ?? (l.exact as ExactEntry).cluster);
       const prev = byCluster.get(root);
       if (prev === undefined) byCluster.set(root, { best: l, support: 1, forced });
       else {
@@ -493,7 +524,7 @@ export class ClusterEngine {
       role = 'member';
       linkScore = (bestLink as Link).score;
       const link = bestLink as Link;
-      const linkTo = link.rec?.id ?? link.exact?.id ?? survivor.primaryId;
+      const linkTo = this.linked(link)?.id ?? link.exact?.id ?? survivor.primaryId;
       this.join(cluster, input.timeMs, reporterKey);
       const mk = (type: ClusterEvent['type']): ClusterEvent =>
         this.event(type, input, cluster, { from: input.ticketId, to: linkTo, score: { ...link.score } }, absorbed);
@@ -666,6 +697,7 @@ export class ClusterEngine {
     const n = ring[o0] as number;
     const base = this.base;
     const acc = this.acc;
+    this.counters.entries += Math.min(n, cap);
     for (let i = Math.max(0, n - cap); i < n; i++) {
       const seq = ring[o0 + 1 + (i % cap)] as number;
       if (seq >= base) acc.add(seq, w);
@@ -675,7 +707,8 @@ export class ClusterEngine {
   /**
    * Keep the accumulated candidates inside the time window of the pair (the query's family
    * window, or the candidate's when the query has no family) and of the same family when both
-   * have one: into `touched`/`touchedW`, in first-seen order. Reads each candidate's slot once.
+   * have one: into `touched`/`touchedW`, in first-seen order. A candidate's time is read only
+   * when its run of seqs is not wholly inside the pair's window (near the window's edge).
    */
   private eligible(t: number, qFamily: number, windowMs: number): number {
     const acc = this.acc;
@@ -684,15 +717,26 @@ export class ClusterEngine {
     touched.length = 0;
     if (this.touchedW.length < seqs.length) this.touchedW = new Float64Array(seqs.length * 2);
     const tw = this.touchedW;
-    const feat = this.store.feat;
-    const mask = this.store.mask;
+    const st = this.store;
+    const feat = st.feat;
+    const famOf = st.fam;
+    const mask = st.mask;
+    const runId = st.runId;
+    const runMin = st.runMin;
+    const runMax = st.runMax;
+    const runFam = st.runFam;
+    const runMask = st.runMask;
     for (let k = 0; k < seqs.length; k++) {
       const seq = seqs[k] as number;
-      const o = (seq & mask) * STRIDE;
-      const fam = familyOf(feat[o + F_TAGS] as number);
-      const pairWindow = qFamily === NO_FAMILY && fam >= 0 ? (this.familyWindowMs[fam] as number) : windowMs;
-      if (Math.abs(t - (feat[o + F_TIME] as number)) > pairWindow) continue;
+      const run = seq >>> RUN_BITS;
+      const r = run & runMask;
+      const known = runId[r] === run;
+      const fam = known && runFam[r] !== MIXED_FAMILIES ? (runFam[r] as number) : (famOf[seq & mask] as number);
       if (qFamily !== NO_FAMILY && fam >= 0 && qFamily !== fam) continue;
+      const pairWindow = qFamily === NO_FAMILY && fam >= 0 ? (this.familyWindowMs[fam] as number) : windowMs;
+      // |t − time| is largest at an end of the run's time range (fl(t − x) is monotone in x).
+      const inside = known && Math.abs(t - (runMin[r] as number)) <= pairWindow && Math.abs(t - (runMax[r] as number)) <= pairWindow;
+      if (!inside && Math.abs(t - (feat[(seq & mask) * STRIDE + F_TIME] as number)) > pairWindow) continue;
       tw[touched.length] = acc.weightAt(k);
       touched.push(seq);
     }
@@ -723,6 +767,7 @@ export class ClusterEngine {
 
   /** Score the query against windowed report `seq` (its features read from the store only). */
   private score(q: Query, seq: number, windowMs: number): LinkScore {
+    this.counters.scored++;
     const st = this.store;
     const f = st.feat;
     const o = st.slot(seq);

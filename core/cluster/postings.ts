@@ -1,6 +1,7 @@
 /**
  * Posting rings keyed by (block, bigram) in flat typed arrays: an open-addressing hash table
- * (linear probing, Float64Array keys) whose values are ring ids into chunked Int32Array slabs.
+ * (linear probing; one Float64Array of [key, ring id] pairs, so a probe reads one cache line)
+ * whose values are ring ids into chunked Int32Array slabs.
  * A lookup touches the key slot and the ring, never a heap object, so its cost does not grow with
  * the number of lists the way a large `Map` with non-Smi keys does (bucket → entry → boxed key →
  * typed array → backing store).
@@ -19,8 +20,8 @@ export class PostingTable {
   /** Entries per ring. */
   readonly cap: number;
   private readonly stride: number;
-  private keys: Float64Array;
-  private vals: Int32Array;
+  /** Slot i is [key, ring id] at 2i, 2i + 1. */
+  private slots: Float64Array;
   private mask: number;
   private used = 0;
   private tombstones = 0;
@@ -33,8 +34,7 @@ export class PostingTable {
   constructor(cap: number, initialSlots = 1 << 12) {
     this.cap = cap;
     this.stride = cap + 1;
-    this.keys = new Float64Array(initialSlots);
-    this.vals = new Int32Array(initialSlots);
+    this.slots = new Float64Array(initialSlots * 2);
     this.mask = initialSlots - 1;
   }
 
@@ -45,12 +45,12 @@ export class PostingTable {
 
   /** Ring id of `key` (a positive integer < 2^53), or -1. */
   get(key: number): number {
-    const keys = this.keys;
+    const slots = this.slots;
     const mask = this.mask;
     let i = slotOf(key) & mask;
     for (;;) {
-      const k = keys[i] as number;
-      if (k === key) return this.vals[i] as number;
+      const k = slots[2 * i] as number;
+      if (k === key) return slots[2 * i + 1] as number;
       if (k === EMPTY) return -1;
       i = (i + 1) & mask;
     }
@@ -81,19 +81,19 @@ export class PostingTable {
    * is before `base` (all their reports left the window). Flat cost per call.
    */
   sweep(steps: number, base: number): void {
-    const keys = this.keys;
+    const slots = this.slots;
     for (let s = 0; s < steps; s++) {
       const i = this.cursor;
       this.cursor = (i + 1) & this.mask;
-      const k = keys[i] as number;
+      const k = slots[2 * i] as number;
       if (k === EMPTY || k === TOMBSTONE) continue;
-      const ring = this.vals[i] as number;
+      const ring = slots[2 * i + 1] as number;
       const chunk = this.chunkOf(ring);
       const o = this.offsetOf(ring);
       const n = chunk[o] as number;
       const newest = n === 0 ? -1 : (chunk[o + 1 + ((n - 1) % this.cap)] as number);
       if (newest >= base) continue;
-      keys[i] = TOMBSTONE;
+      slots[2 * i] = TOMBSTONE;
       this.used--;
       this.tombstones++;
       chunk.fill(0, o, o + this.stride);
@@ -109,36 +109,33 @@ export class PostingTable {
       ring = this.nextRing++;
       if ((ring >>> CHUNK_BITS) >= this.chunks.length) this.chunks.push(new Int32Array(CHUNK_RINGS * this.stride));
     }
-    const keys = this.keys;
+    const slots = this.slots;
     const mask = this.mask;
     let i = slotOf(key) & mask;
-    while ((keys[i] as number) !== EMPTY && (keys[i] as number) !== TOMBSTONE) i = (i + 1) & mask;
-    if ((keys[i] as number) === TOMBSTONE) this.tombstones--;
-    keys[i] = key;
-    this.vals[i] = ring;
+    while ((slots[2 * i] as number) !== EMPTY && (slots[2 * i] as number) !== TOMBSTONE) i = (i + 1) & mask;
+    if ((slots[2 * i] as number) === TOMBSTONE) this.tombstones--;
+    slots[2 * i] = key;
+    slots[2 * i + 1] = ring;
     this.used++;
     return ring;
   }
 
   /** Rebuild without tombstones; double the table when more than a quarter full. */
   private rehash(): void {
-    const oldKeys = this.keys;
-    const oldVals = this.vals;
-    let slots = this.mask + 1;
-    if ((this.used + 1) * 4 > slots) slots *= 2;
-    const keys = new Float64Array(slots);
-    const vals = new Int32Array(slots);
-    const mask = slots - 1;
-    for (let j = 0; j < oldKeys.length; j++) {
-      const k = oldKeys[j] as number;
+    const old = this.slots;
+    let n = this.mask + 1;
+    if ((this.used + 1) * 4 > n) n *= 2;
+    const slots = new Float64Array(n * 2);
+    const mask = n - 1;
+    for (let j = 0; j < old.length; j += 2) {
+      const k = old[j] as number;
       if (k === EMPTY || k === TOMBSTONE) continue;
       let i = slotOf(k) & mask;
-      while ((keys[i] as number) !== EMPTY) i = (i + 1) & mask;
-      keys[i] = k;
-      vals[i] = oldVals[j] as number;
+      while ((slots[2 * i] as number) !== EMPTY) i = (i + 1) & mask;
+      slots[2 * i] = k;
+      slots[2 * i + 1] = old[j + 1] as number;
     }
-    this.keys = keys;
-    this.vals = vals;
+    this.slots = slots;
     this.mask = mask;
     this.tombstones = 0;
     this.cursor = 0;

@@ -13,8 +13,13 @@
  *   `len | fine << 16` followed by its `len` UTF-16 code units. A part never wraps around the end
  *   of the slab (the writer skips to the start instead), so it is read with plain indices.
  *
- * Reports leave in sequence order (the engine's window), so both rings are FIFO: the oldest
- * live report's position is the slab's tail. Both grow by doubling when the window outgrows them.
+ * - `fam`: each report's category family id (-1: none) in 2 bytes, and per run of 1,024
+ *   consecutive seqs the earliest and latest report time and the family all its reports share
+ *   (or MIXED_FAMILIES): a candidate whose run lies wholly inside the query's time window and has
+ *   one family passes the window and family filters without reading anything of its own.
+ *
+ * Reports leave in sequence order (the engine's window), so the rings are FIFO: the oldest
+ * live report's position is the slab's tail. They grow by doubling when the window outgrows them.
  */
 import type { PlaceEntity } from './text';
 
@@ -35,7 +40,11 @@ export const STRIDE = 8;
 export const HEADER = 3;
 const FINE_BIT = 0x10000;
 const LEN_MASK = 0xffff;
-const FAMILY_RANGE = 1 << 20;
+const FAMILY_RANGE = 1 << 15;
+/** Seqs per time summary run (log2). */
+export const RUN_BITS = 10;
+/** `runFam` of a run whose reports have different families. */
+export const MIXED_FAMILIES = -2;
 
 /** Channel id of packed tags. */
 export function channelOf(tags: number): number {
@@ -95,6 +104,15 @@ export function encodePart(f: Features): Uint32Array {
 export class FeatureStore {
   feat: Float64Array;
   mask: number;
+  /** Category family id per seq (-1: none), at `seq & mask`. */
+  fam: Int16Array;
+  /** Per run of seqs (`seq >>> RUN_BITS`, at `run & runMask`): the run number, then its earliest and latest time. */
+  runId: Float64Array;
+  runMin: Float64Array;
+  runMax: Float64Array;
+  /** The family id all reports of the run share (-1: none), or MIXED_FAMILIES. */
+  runFam: Int32Array;
+  runMask: number;
   slab: Uint32Array;
   slabMask: number;
   /** Next free absolute slab position. */
@@ -103,6 +121,13 @@ export class FeatureStore {
   constructor(slots = 1024, words = 1 << 16) {
     this.feat = new Float64Array(slots * STRIDE);
     this.mask = slots - 1;
+    this.fam = new Int16Array(slots);
+    const runs = runSlots(slots);
+    this.runId = new Float64Array(runs).fill(-1);
+    this.runMin = new Float64Array(runs);
+    this.runMax = new Float64Array(runs);
+    this.runFam = new Int32Array(runs);
+    this.runMask = runs - 1;
     this.slab = new Uint32Array(words);
     this.slabMask = words - 1;
   }
@@ -122,7 +147,7 @@ export class FeatureStore {
    * still in the window (its slot and part are kept, everything before it may be overwritten).
    */
   put(seq: number, base: number, f: Features, channel: number, family: number, time: number): void {
-    if (family + 1 >= FAMILY_RANGE) throw new RangeError(`category family id ${family} out of range`);
+    if (family + 1 >= FAMILY_RANGE || family < -1) throw new RangeError(`category family id ${family} out of range`);
     if (seq - base >= this.mask + 1) this.growSlots(seq, base);
     const len = partLength(f);
     const tail = base < seq ? (this.feat[(base & this.mask) * STRIDE + F_POS] as number) : this.head;
@@ -147,6 +172,23 @@ export class FeatureStore {
     feat[o + F_POS] = pos;
     feat[o + F_TAGS] = channel * FAMILY_RANGE + family + 1;
     feat[o + F_TIME] = time;
+    this.fam[seq & this.mask] = family;
+    this.noteRun(seq, time, family);
+  }
+
+  private noteRun(seq: number, time: number, family: number): void {
+    const run = seq >>> RUN_BITS;
+    const r = run & this.runMask;
+    if (this.runId[r] !== run) {
+      this.runId[r] = run;
+      this.runMin[r] = time;
+      this.runMax[r] = time;
+      this.runFam[r] = family;
+    } else {
+      if (time < (this.runMin[r] as number)) this.runMin[r] = time;
+      if (time > (this.runMax[r] as number)) this.runMax[r] = time;
+      if (this.runFam[r] !== family) this.runFam[r] = MIXED_FAMILIES;
+    }
   }
 
   /** Words held by the slab (capacity), for memory reports. */
@@ -165,8 +207,19 @@ export class FeatureStore {
       const from = (s & oldMask) * STRIDE;
       next.set(old.subarray(from, from + STRIDE), (s & mask) * STRIDE);
     }
+    const fam = new Int16Array(size);
+    for (let s = base; s < seq; s++) fam[s & mask] = this.fam[s & oldMask] as number;
     this.feat = next;
     this.mask = mask;
+    this.fam = fam;
+    // Rebuild the run summaries for the new size (a live run's summary may only cover its live seqs).
+    const runs = runSlots(size);
+    this.runId = new Float64Array(runs).fill(-1);
+    this.runMin = new Float64Array(runs);
+    this.runMax = new Float64Array(runs);
+    this.runFam = new Int32Array(runs);
+    this.runMask = runs - 1;
+    for (let s = base; s < seq; s++) this.noteRun(s, next[(s & mask) * STRIDE + F_TIME] as number, fam[s & mask] as number);
   }
 
   /**
@@ -194,6 +247,16 @@ export class FeatureStore {
     this.slab = next;
     this.slabMask = mask;
   }
+}
+
+/**
+ * Run summary slots for `slots` seq slots: twice the runs a window of that many seqs can span,
+ * so that live runs do not collide (a collision is still safe: the run id is checked).
+ */
+function runSlots(slots: number): number {
+  let n = 4;
+  while (n < (2 * slots) >>> RUN_BITS) n *= 2;
+  return n;
 }
 
 /** IDF-weighted cosine of a sorted query bigram set with `n` sorted codes at `slab[at..]`. */
