@@ -193,6 +193,65 @@ describe('ClusterEngine', () => {
     expect(st.reporters).toBeLessThan(reports.length / 10);
   });
 
+  describe('time window and family filters on late arrivals (a run of seqs straddling the window edge)', () => {
+    // 1,200 unrelated fillers around hour 0, so the late reports share their run of seqs with
+    // reports well inside the window: the filter must look at each report's own time.
+    function fillers(): ClusterInput[] {
+      let x = 12345;
+      const rnd = (): number => {
+        x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+        return x / 4294967296;
+      };
+      return Array.from({ length: 1200 }, (_, i) => {
+        const text = Array.from({ length: 14 }, () => String.fromCharCode(0x4e00 + Math.floor(rnd() * 20000))).join('');
+        return report(`F${i}`, i / 1200, text, { contactToken: null });
+      });
+    }
+    const lamp = (id: string, hour: number, text: string, family: string | null): ClusterInput =>
+      report(id, hour, text, { categoryFamily: family, contactToken: null });
+
+    function outcomes(config: ConstructorParameters<typeof ClusterEngine>[0], families: [string | null, string | null, string | null]): Record<string, ClusterOutcome> {
+      const e = new ClusterEngine(config);
+      const out: Record<string, ClusterOutcome> = {};
+      const fs = fillers();
+      fs.slice(0, 600).forEach((r) => e.process(r));
+      out.A = e.process(lamp('A', -30, '金阳小区路灯不亮好几天了晚上很黑', families[0]));
+      fs.slice(600, 900).forEach((r) => e.process(r));
+      out.C = e.process(lamp('C', -13, '金阳小区路灯坏了晚上一片漆黑', families[1]));
+      fs.slice(900).forEach((r) => e.process(r));
+      out.B = e.process(lamp('B', 1, '金阳小区的路灯不亮晚上一片漆黑很危险', families[2]));
+      return out;
+    }
+
+    it('links only inside the window, whatever the neighbours in sequence', () => {
+      const narrow = outcomes({ windowHours: 16 }, [null, null, null]); // A–C 17 h, C–B 14 h, A–B 31 h
+      expect(narrow.B?.clusterId).toBe(narrow.C?.clusterId);
+      expect(narrow.B?.clusterId).not.toBe(narrow.A?.clusterId);
+      expect(narrow.C?.clusterId).not.toBe(narrow.A?.clusterId);
+      // the same reports with a wider window: all three are one issue
+      const wide = outcomes({ windowHours: 72 }, [null, null, null]);
+      expect(wide.B?.clusterId).toBe('cl_A');
+      expect(wide.C?.clusterId).toBe('cl_A');
+    });
+
+    it('applies the window of the category family, and family blocking', () => {
+      // F1's window is 12 h: C (hour −13) is out of B's reach (hour +1), also for a B without a family
+      for (const bFamily of ['F1', null]) {
+        const o = outcomes({ windowHours: 72, windowHoursByFamily: { F1: 12 } }, ['F1', 'F1', bFamily]);
+        expect(o.B?.clusterId).toBe('cl_B');
+        expect(o.C?.clusterId).toBe('cl_C');
+      }
+      // a 24 h family window reaches C (14 h)
+      const f24 = outcomes({ windowHours: 72, windowHoursByFamily: { F1: 24 } }, ['F1', 'F1', 'F1']);
+      expect(f24.B?.clusterId).toBe(f24.C?.clusterId);
+      expect(f24.B?.role).toBe('member');
+      // two known, different families never link, even inside the window
+      const other = outcomes({ windowHours: 72 }, ['F2', 'F2', 'F1']);
+      expect(other.C?.clusterId).toBe('cl_A');
+      expect(other.B?.clusterId).toBe('cl_B');
+    });
+  });
+
   it('restarting mid-stream (restore from published results) gives the same results as an uninterrupted run', () => {
     const reports = generateSynthetic({ seed: 11, incidents: 160, spanHours: 24 * 20 }).map((r) => r.input);
     const config = { windowHours: 72, repeatWindowHours: 96, exactWindowHours: 96 };
