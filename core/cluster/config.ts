@@ -70,7 +70,7 @@ export interface ClusterConfig {
    * at one estate)… Default 0.2.
    */
   conceptConflictFactor: number;
-  /** …unless their words agree at least this much (the lexicon is incomplete). Default 0.5. */
+  /** …unless their words agree at least this much (the lexicon is incomplete). Default 0.7. */
   conceptConflictMaxText: number;
 
   /** Weights of the score components in the total (renormalised over the components present). */
@@ -80,7 +80,7 @@ export interface ClusterConfig {
   candidates: {
     /** Rarest bigrams of a new report looked up in the index. Default 24. */
     queryBigrams: number;
-    /** Most recent reports kept per (block, bigram) posting list. Default 32. */
+    /** Most recent reports kept per (block, bigram) posting list (place lists keep twice as many). Default 16. */
     postingCap: number;
     /** Reports scored in full per new report (best by shared-bigram weight). Default 48. */
     maxScored: number;
@@ -112,9 +112,9 @@ export const DEFAULT_CLUSTER_CONFIG: ClusterConfig = {
   placeConflictFactor: 0.1,
   conceptText: 0.3,
   conceptConflictFactor: 0.2,
-  conceptConflictMaxText: 0.5,
+  conceptConflictMaxText: 0.7,
   weights: { text: 0.7, place: 0.2, distance: 0.1 },
-  candidates: { queryBigrams: 24, postingCap: 32, maxScored: 48, indexBigrams: 96 },
+  candidates: { queryBigrams: 24, postingCap: 16, maxScored: 48, indexBigrams: 96 },
   bodyChars: 400,
   headChars: 40,
 };

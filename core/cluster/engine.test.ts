@@ -3,7 +3,7 @@ import { ULID_PATTERN } from '../ids';
 import { ClusterEngine, type ClusterInput, type ClusterOutcome } from './engine';
 import { evaluateSynthetic, generateSynthetic, type SyntheticReport } from './synthetic';
 import { MergeMap } from './tipdm';
-import { extractPlaces, normalizeText } from './text';
+import { extractPlaces, normalizeText, placeScore } from './text';
 
 const H = 3_600_000;
 const T0 = Date.UTC(2026, 0, 5, 8);
@@ -52,6 +52,16 @@ describe('text normalisation', () => {
     const names = extractPlaces(normalizeText('投诉A2区丽发新城附近建搅拌站，长江路金阳小区也受影响')).map((p) => p.name);
     expect(names).toContain('丽发新城');
     expect(names).toContain('金阳小区');
+  });
+
+  it('never reaches back into the place before: 广场舞 at two estates is not a shared place', () => {
+    const a = extractPlaces(normalizeText('市民来电反映：森秋荷公寓跳广场舞音响噪音扰民'));
+    const b = extractPlaces(normalizeText('我是安和公寓的居民，安和公寓跳广场舞音响噪音扰民'));
+    expect(a.map((p) => p.name)).toEqual(['森秋荷公寓']);
+    expect(b.map((p) => p.name)).toEqual(['安和公寓']);
+    expect(placeScore(a, b)).toBe(0);
+    // a square named on its own is still a place
+    expect(extractPlaces(normalizeText('万达广场门口占道经营')).map((p) => p.name)).toEqual(['万达广场']);
   });
 });
 

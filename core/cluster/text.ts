@@ -108,22 +108,26 @@ const COARSE = new Set(COARSE_SUFFIXES);
 /**
  * Place entities (小区/花园/苑/路/街/大道/大厦/学校/公司/村/镇… names) in normalised text. The name
  * is the suffix plus up to 5 preceding characters, cut at function words and administrative
- * markers (区, 县, 市…), so "投诉a2区丽发新城附近" yields 丽发新城.
+ * markers (区, 县, 市…) and at the end of the place before it, so "投诉a2区丽发新城附近" yields 丽发新城.
  */
 export function extractPlaces(norm: string, max = 8): PlaceEntity[] {
   const out: PlaceEntity[] = [];
   const seen = new Set<string>();
   SUFFIX_RE.lastIndex = 0;
   let m: RegExpExecArray | null;
+  // End of the last place found: a name never reaches back into it (安和公寓跳广场舞 names 安和公寓,
+  // not also a place "公寓跳广场" that every 广场舞 complaint at any 公寓 would share).
+  let placeEnd = 0;
   while ((m = SUFFIX_RE.exec(norm)) !== null && out.length < max) {
     const suffix = m[1] as string;
     let start = m.index;
-    while (start > 0 && m.index - start < 5) {
+    while (start > placeEnd && m.index - start < 5) {
       const ch = norm[start - 1] as string;
       if (STOP_CHARS.has(ch)) break;
       start--;
     }
     if (m.index - start < 2) continue;
+    placeEnd = m.index + suffix.length;
     const name = norm.slice(start, m.index + suffix.length);
     if (seen.has(name)) continue;
     seen.add(name);
