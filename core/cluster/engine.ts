@@ -290,7 +290,7 @@ export class ClusterEngine {
   explain(a: ClusterInput, b: ClusterInput): LinkScore {
     const qa = this.features(a);
     const qb = this.features(b);
-    const part = encodePart({ ...qb, point: b.point });
+    const part = encodePart(qb);
     const lon = b.point !== null ? b.point.lon : Number.NaN;
     const lat = b.point !== null ? b.point.lat : Number.NaN;
     return this.scoreAt(qa, part, 0, qb.headNorm, qb.bodyNorm, lon, lat, qb.concepts, b.timeMs, this.windowMsFor(a.categoryFamily));
@@ -721,11 +721,7 @@ export class ClusterEngine {
     const feat = st.feat;
     const famOf = st.fam;
     const mask = st.mask;
-    const runId = st.runId;
-    const runMin = st.runMin;
-    const runMax = st.runMax;
-    const runFam = st.runFam;
-    const runMask = st.runMask;
+    const { id: runId, min: runMin, max: runMax, fam: runFam, mask: runMask } = st.runs;
     for (let k = 0; k < seqs.length; k++) {
       const seq = seqs[k] as number;
       const run = seq >>> RUN_BITS;
@@ -857,7 +853,7 @@ export class ClusterEngine {
   private insert(rec: Rec, q: Query, blockIndex: number[]): void {
     const cap = this.config.candidates.postingCap;
     this.recs.push(rec);
-    this.store.put(rec.seq, this.base, { ...q, point: q.input.point }, this.channelId(rec.channel), this.familyId(rec.family), rec.time);
+    this.store.put(rec.seq, this.base, q, q.input.point, this.channelId(rec.channel), this.familyId(rec.family), rec.time);
     this.byId.set(rec.id, rec);
     this.liveCount++;
     // document frequencies over head ∪ body

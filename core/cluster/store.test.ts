@@ -2,7 +2,9 @@ import { cosineAt, encodePart, F_BODY_NORM, F_HEAD_NORM, F_LON, F_TAGS, F_TIME, 
 import { bigramCodes, extractPlaces, normalizeText, placeMatch, placeScore, type PlaceEntity } from './text';
 import { prng } from './synthetic';
 
-function feats(text: string, point: { lon: number; lat: number } | null = null): Features {
+type Point = { lon: number; lat: number } | null;
+
+function feats(text: string, point: Point = null): Features & { point: Point } {
   const norm = normalizeText(text);
   return { head: bigramCodes(norm.slice(0, 10)), body: bigramCodes(norm), headNorm: 1.5, bodyNorm: 2.5, places: extractPlaces(norm), concepts: 5, point };
 }
@@ -18,7 +20,7 @@ describe('FeatureStore', () => {
   it('keeps every windowed report readable while both rings wrap and grow (FIFO eviction)', () => {
     const st = new FeatureStore(4, 64);
     const r = prng(3);
-    const live: { seq: number; f: Features }[] = [];
+    const live: { seq: number; f: Features & { point: Point } }[] = [];
     let base = 0;
     for (let seq = 0; seq < 3000; seq++) {
       // a window that breathes: sometimes 2 reports, sometimes 200
@@ -30,7 +32,7 @@ describe('FeatureStore', () => {
       const len = 1 + Math.floor(r() * 60);
       const text = Array.from({ length: len }, () => String.fromCharCode(0x4e00 + Math.floor(r() * 400))).join('');
       const f = feats(`${text}金阳小区`, r() < 0.5 ? { lon: 117 + r(), lat: 31 + r() } : null);
-      st.put(seq, base, f, seq % 7, (seq % 5) - 1, 1000 + seq);
+      st.put(seq, base, f, f.point, seq % 7, (seq % 5) - 1, 1000 + seq);
       live.push({ seq, f });
       for (const x of live) {
         expect(bodyOf(st, x.seq)).toEqual(Array.from(x.f.body));
@@ -50,7 +52,7 @@ describe('FeatureStore', () => {
 
   it('refuses a family id it cannot pack', () => {
     const st = new FeatureStore();
-    expect(() => st.put(0, 0, feats('路灯不亮'), 0, 1 << 20, 0)).toThrow(RangeError);
+    expect(() => st.put(0, 0, feats('路灯不亮'), null, 0, 1 << 20, 0)).toThrow(RangeError);
   });
 });
 
@@ -61,7 +63,7 @@ describe('scoring on stored code units equals scoring on strings', () => {
   it('placeMatchAt = placeMatch for every pair of names', () => {
     for (const a of ents) {
       for (const b of ents) {
-        const part = encodePart({ head: new Uint32Array(0), body: new Uint32Array(0), headNorm: 0, bodyNorm: 0, places: [b], concepts: 0, point: null });
+        const part = encodePart({ head: new Uint32Array(0), body: new Uint32Array(0), headNorm: 0, bodyNorm: 0, places: [b], concepts: 0 });
         expect([a.name, b.name, placeMatchAt(a.name, part, HEADER + 1, b.name.length)]).toEqual([a.name, b.name, placeMatch(a, b)]);
       }
     }
@@ -73,7 +75,7 @@ describe('scoring on stored code units equals scoring on strings', () => {
       const pick = (): PlaceEntity[] => Array.from({ length: Math.floor(r() * 4) }, () => ents[Math.floor(r() * ents.length)] as PlaceEntity);
       const a = pick();
       const b = pick();
-      const part = encodePart({ head: new Uint32Array(0), body: new Uint32Array(0), headNorm: 0, bodyNorm: 0, places: b, concepts: 0, point: null });
+      const part = encodePart({ head: new Uint32Array(0), body: new Uint32Array(0), headNorm: 0, bodyNorm: 0, places: b, concepts: 0 });
       expect(placeScoreAt(a, part, HEADER, part[2] as number)).toBe(placeScore(a, b));
     }
   });

@@ -21,7 +21,7 @@
  * Reports leave in sequence order (the engine's window), so the rings are FIFO: the oldest
  * live report's position is the slab's tail. They grow by doubling when the window outgrows them.
  */
-import type { PlaceEntity } from './text';
+import { diceCodes, equalsAt, type PlaceEntity } from './text';
 
 export const F_HEAD_NORM = 0;
 export const F_BODY_NORM = 1;
@@ -64,7 +64,45 @@ export interface Features {
   bodyNorm: number;
   places: readonly PlaceEntity[];
   concepts: number;
-  point: { lon: number; lat: number } | null;
+}
+
+/**
+ * Per run of 1,024 consecutive seqs (`seq >>> RUN_BITS`, at `run & mask`): the run number, its
+ * earliest and latest report time, and the family id all its reports share (-1: none) or
+ * MIXED_FAMILIES. Twice the runs a window of `seqSlots` seqs can span, so live runs do not collide
+ * (a collision is still safe: the run number is checked).
+ */
+export class RunSummaries {
+  readonly id: Float64Array;
+  readonly min: Float64Array;
+  readonly max: Float64Array;
+  readonly fam: Int32Array;
+  readonly mask: number;
+
+  constructor(seqSlots: number) {
+    let n = 4;
+    while (n < (2 * seqSlots) >>> RUN_BITS) n *= 2;
+    this.id = new Float64Array(n).fill(-1);
+    this.min = new Float64Array(n);
+    this.max = new Float64Array(n);
+    this.fam = new Int32Array(n);
+    this.mask = n - 1;
+  }
+
+  note(seq: number, time: number, family: number): void {
+    const run = seq >>> RUN_BITS;
+    const r = run & this.mask;
+    if (this.id[r] !== run) {
+      this.id[r] = run;
+      this.min[r] = time;
+      this.max[r] = time;
+      this.fam[r] = family;
+    } else {
+      if (time < (this.min[r] as number)) this.min[r] = time;
+      if (time > (this.max[r] as number)) this.max[r] = time;
+      if (this.fam[r] !== family) this.fam[r] = MIXED_FAMILIES;
+    }
+  }
 }
 
 /** Words the place list takes in the slab. */
@@ -106,13 +144,7 @@ export class FeatureStore {
   mask: number;
   /** Category family id per seq (-1: none), at `seq & mask`. */
   fam: Int16Array;
-  /** Per run of seqs (`seq >>> RUN_BITS`, at `run & runMask`): the run number, then its earliest and latest time. */
-  runId: Float64Array;
-  runMin: Float64Array;
-  runMax: Float64Array;
-  /** The family id all reports of the run share (-1: none), or MIXED_FAMILIES. */
-  runFam: Int32Array;
-  runMask: number;
+  runs: RunSummaries;
   slab: Uint32Array;
   slabMask: number;
   /** Next free absolute slab position. */
@@ -122,12 +154,7 @@ export class FeatureStore {
     this.feat = new Float64Array(slots * STRIDE);
     this.mask = slots - 1;
     this.fam = new Int16Array(slots);
-    const runs = runSlots(slots);
-    this.runId = new Float64Array(runs).fill(-1);
-    this.runMin = new Float64Array(runs);
-    this.runMax = new Float64Array(runs);
-    this.runFam = new Int32Array(runs);
-    this.runMask = runs - 1;
+    this.runs = new RunSummaries(slots);
     this.slab = new Uint32Array(words);
     this.slabMask = words - 1;
   }
@@ -146,7 +173,7 @@ export class FeatureStore {
    * Store the features of report `seq` (the next sequence number); `base` is the oldest report
    * still in the window (its slot and part are kept, everything before it may be overwritten).
    */
-  put(seq: number, base: number, f: Features, channel: number, family: number, time: number): void {
+  put(seq: number, base: number, f: Features, point: { lon: number; lat: number } | null, channel: number, family: number, time: number): void {
     if (family + 1 >= FAMILY_RANGE || family < -1) throw new RangeError(`category family id ${family} out of range`);
     if (seq - base >= this.mask + 1) this.growSlots(seq, base);
     const len = partLength(f);
@@ -166,29 +193,14 @@ export class FeatureStore {
     const feat = this.feat;
     feat[o + F_HEAD_NORM] = f.headNorm;
     feat[o + F_BODY_NORM] = f.bodyNorm;
-    feat[o + F_LON] = f.point !== null ? f.point.lon : Number.NaN;
-    feat[o + F_LAT] = f.point !== null ? f.point.lat : Number.NaN;
+    feat[o + F_LON] = point !== null ? point.lon : Number.NaN;
+    feat[o + F_LAT] = point !== null ? point.lat : Number.NaN;
     feat[o + F_CONCEPTS] = f.concepts;
     feat[o + F_POS] = pos;
     feat[o + F_TAGS] = channel * FAMILY_RANGE + family + 1;
     feat[o + F_TIME] = time;
     this.fam[seq & this.mask] = family;
-    this.noteRun(seq, time, family);
-  }
-
-  private noteRun(seq: number, time: number, family: number): void {
-    const run = seq >>> RUN_BITS;
-    const r = run & this.runMask;
-    if (this.runId[r] !== run) {
-      this.runId[r] = run;
-      this.runMin[r] = time;
-      this.runMax[r] = time;
-      this.runFam[r] = family;
-    } else {
-      if (time < (this.runMin[r] as number)) this.runMin[r] = time;
-      if (time > (this.runMax[r] as number)) this.runMax[r] = time;
-      if (this.runFam[r] !== family) this.runFam[r] = MIXED_FAMILIES;
-    }
+    this.runs.note(seq, time, family);
   }
 
   /** Words held by the slab (capacity), for memory reports. */
@@ -213,13 +225,8 @@ export class FeatureStore {
     this.mask = mask;
     this.fam = fam;
     // Rebuild the run summaries for the new size (a live run's summary may only cover its live seqs).
-    const runs = runSlots(size);
-    this.runId = new Float64Array(runs).fill(-1);
-    this.runMin = new Float64Array(runs);
-    this.runMax = new Float64Array(runs);
-    this.runFam = new Int32Array(runs);
-    this.runMask = runs - 1;
-    for (let s = base; s < seq; s++) this.noteRun(s, next[(s & mask) * STRIDE + F_TIME] as number, fam[s & mask] as number);
+    this.runs = new RunSummaries(size);
+    for (let s = base; s < seq; s++) this.runs.note(s, next[(s & mask) * STRIDE + F_TIME] as number, fam[s & mask] as number);
   }
 
   /**
@@ -247,16 +254,6 @@ export class FeatureStore {
     this.slab = next;
     this.slabMask = mask;
   }
-}
-
-/**
- * Run summary slots for `slots` seq slots: twice the runs a window of that many seqs can span,
- * so that live runs do not collide (a collision is still safe: the run id is checked).
- */
-function runSlots(slots: number): number {
-  let n = 4;
-  while (n < (2 * slots) >>> RUN_BITS) n *= 2;
-  return n;
 }
 
 /** IDF-weighted cosine of a sorted query bigram set with `n` sorted codes at `slab[at..]`. */
@@ -310,42 +307,15 @@ export function placeScoreAt(a: readonly PlaceEntity[], slab: Uint32Array, at: n
 
 /** `placeMatch` (text.ts) of a name and `len` code units at `slab[at..]`. */
 export function placeMatchAt(x: string, slab: Uint32Array, at: number, len: number): number {
-  if (x.length === len && startsAt(x, 0, slab, at, len)) return 1;
+  if (x.length === len && equalsAt(x, 0, slab, at, len)) return 1;
   if (x.length >= 3 && len >= 3) {
     if (len <= x.length) {
-      for (let s = 0; s + len <= x.length; s++) if (startsAt(x, s, slab, at, len)) return 1;
+      for (let s = 0; s + len <= x.length; s++) if (equalsAt(x, s, slab, at, len)) return 1;
     }
     if (x.length <= len) {
-      for (let s = 0; s + x.length <= len; s++) if (startsAt(x, 0, slab, at + s, x.length)) return 1;
+      for (let s = 0; s + x.length <= len; s++) if (equalsAt(x, 0, slab, at + s, x.length)) return 1;
     }
   }
-  const d = diceAt(x, slab, at, len);
+  const d = diceCodes(x, slab, at, len);
   return d >= 0.66 ? d : 0;
-}
-
-/** x[from..from+len) equals slab[at..at+len). */
-function startsAt(x: string, from: number, slab: Uint32Array, at: number, len: number): boolean {
-  for (let i = 0; i < len; i++) if (x.charCodeAt(from + i) !== slab[at + i]) return false;
-  return true;
-}
-
-/** `diceBigrams(a, b)` (text.ts) with `b` as `len` code units at `slab[at..]`. */
-function diceAt(a: string, slab: Uint32Array, at: number, len: number): number {
-  if (a.length === len && startsAt(a, 0, slab, at, len)) return 1;
-  if (a.length < 2 || len < 2) return 0;
-  let used = 0;
-  let hit = 0;
-  for (let i = 0; i + 1 < len; i++) {
-    const b0 = slab[at + i] as number;
-    const b1 = slab[at + i + 1] as number;
-    for (let j = 0; j + 1 < a.length; j++) {
-      if (j < 31 && (used & (1 << j)) !== 0) continue;
-      if (a.charCodeAt(j) === b0 && a.charCodeAt(j + 1) === b1) {
-        if (j < 31) used |= 1 << j;
-        hit++;
-        break;
-      }
-    }
-  }
-  return (2 * hit) / (a.length - 1 + (len - 1));
 }

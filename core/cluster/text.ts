@@ -152,14 +152,24 @@ export function stripPlaces(text: string, places: readonly PlaceEntity[]): strin
 
 /** Dice coefficient of the character bigrams of two short strings (place names); no allocation. */
 export function diceBigrams(a: string, b: string): number {
-  if (a === b) return 1;
-  if (a.length < 2 || b.length < 2) return 0;
+  const codes = new Uint32Array(b.length);
+  for (let i = 0; i < b.length; i++) codes[i] = b.charCodeAt(i);
+  return diceCodes(a, codes, 0, b.length);
+}
+
+/**
+ * `diceBigrams(a, b)` with `b` given as `len` UTF-16 code units at `codes[at..]` (how the feature
+ * store keeps place names).
+ */
+export function diceCodes(a: string, codes: Uint32Array, at: number, len: number): number {
+  if (a.length === len && equalsAt(a, 0, codes, at, len)) return 1;
+  if (a.length < 2 || len < 2) return 0;
   // Names are short (≤ 8 characters): a quadratic scan with a used-mask beats building maps.
   let used = 0;
   let hit = 0;
-  for (let i = 0; i + 1 < b.length; i++) {
-    const b0 = b.charCodeAt(i);
-    const b1 = b.charCodeAt(i + 1);
+  for (let i = 0; i + 1 < len; i++) {
+    const b0 = codes[at + i] as number;
+    const b1 = codes[at + i + 1] as number;
     for (let j = 0; j + 1 < a.length; j++) {
       if (j < 31 && (used & (1 << j)) !== 0) continue;
       if (a.charCodeAt(j) === b0 && a.charCodeAt(j + 1) === b1) {
@@ -169,7 +179,13 @@ export function diceBigrams(a: string, b: string): number {
       }
     }
   }
-  return (2 * hit) / (a.length - 1 + (b.length - 1));
+  return (2 * hit) / (a.length - 1 + (len - 1));
+}
+
+/** `x[from..from+len)` equals the code units `codes[at..at+len)`. */
+export function equalsAt(x: string, from: number, codes: Uint32Array, at: number, len: number): boolean {
+  for (let i = 0; i < len; i++) if (x.charCodeAt(from + i) !== codes[at + i]) return false;
+  return true;
 }
 
 /**
