@@ -38,5 +38,12 @@ describe('clusterConfigSchema', () => {
     expect(() => resolveClusterConfig({ windowHours: 0 })).toThrow('/windowHours');
     expect(validate({ windowHours: 0 })).toBe(false);
     expect(resolveClusterConfig({ candidates: { postingCap: 16 } }).candidates.maxScored).toBe(48);
+    // entryBudget 0 means "no budget"; negative or fractional budgets are rejected by both
+    expect(resolveClusterConfig({ candidates: { entryBudget: 0 } }).candidates.entryBudget).toBe(0);
+    expect(validate({ candidates: { entryBudget: 0 } })).toBe(true);
+    for (const bad of [-1, 2.5]) {
+      expect(() => resolveClusterConfig({ candidates: { entryBudget: bad } })).toThrow('/candidates/entryBudget');
+      expect(validate({ candidates: { entryBudget: bad } })).toBe(false);
+    }
   });
 });

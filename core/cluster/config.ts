@@ -86,6 +86,11 @@ export interface ClusterConfig {
     maxScored: number;
     /** Bigrams of a report indexed (title/head first, then body). Default 96. */
     indexBigrams: number;
+    /**
+     * Posting entries read per new report: bigrams are read rarest first, each in every block, and
+     * reading stops after the bigram that reaches the budget. 0: no budget. Default 128.
+     */
+    entryBudget: number;
   };
   /** Characters of normalised body text compared (long petitions are cut). Default 400. */
   bodyChars: number;
@@ -114,7 +119,7 @@ export const DEFAULT_CLUSTER_CONFIG: ClusterConfig = {
   conceptConflictFactor: 0.2,
   conceptConflictMaxText: 0.7,
   weights: { text: 0.7, place: 0.2, distance: 0.1 },
-  candidates: { queryBigrams: 24, postingCap: 16, maxScored: 48, indexBigrams: 96 },
+  candidates: { queryBigrams: 24, postingCap: 16, maxScored: 48, indexBigrams: 96, entryBudget: 128 },
   bodyChars: 400,
   headChars: 40,
 };
@@ -152,6 +157,9 @@ export function resolveClusterConfig(input: ClusterConfigInput = {}): ClusterCon
   for (const [k, v] of Object.entries(c.windowHoursByFamily)) positive.push([`windowHoursByFamily/${k}`, v]);
   for (const [path, v] of positive) {
     if (!Number.isFinite(v) || v <= 0) throw new Error(`cluster config: /${path} must be > 0 (got ${v})`);
+  }
+  if (!Number.isInteger(c.candidates.entryBudget) || c.candidates.entryBudget < 0) {
+    throw new Error(`cluster config: /candidates/entryBudget must be an integer >= 0 (got ${c.candidates.entryBudget})`);
   }
   if (!Number.isInteger(c.hotReporters) || c.hotReporters < 1) {
     throw new Error(`cluster config: /hotReporters must be an integer >= 1 (got ${c.hotReporters})`);
@@ -240,6 +248,12 @@ export const clusterConfigSchema: SchemaNode = {
         postingCap: { type: 'integer', minimum: 1, description: 'Most recent reports kept per (block, bigram) posting list.', default: D.candidates.postingCap },
         maxScored: { type: 'integer', minimum: 1, description: 'Reports scored in full per new report (best by shared-bigram weight).', default: D.candidates.maxScored },
         indexBigrams: { type: 'integer', minimum: 1, description: 'Bigrams a report is indexed under (title/head first, then a fixed-hash sample of the body).', default: D.candidates.indexBigrams },
+        entryBudget: {
+          type: 'integer',
+          minimum: 0,
+          description: 'Posting entries read per new report: query bigrams are read rarest first, each in every block, until the budget is reached (0: no budget).',
+          default: D.candidates.entryBudget,
+        },
       },
     },
     bodyChars: { type: 'integer', minimum: 1, description: 'Characters of normalised body text compared (long petitions are cut).', default: D.bodyChars },

@@ -262,6 +262,56 @@ describe('ClusterEngine', () => {
     });
   });
 
+  describe('entry budget (candidates.entryBudget)', () => {
+    // 40 unrelated reports that share one phrase (隔壁邻居) with the query fill its posting rings;
+    // the one earlier report about the same parrot shares only rarer bigrams with the query.
+    function parrotCase(config: ConstructorParameters<typeof ClusterEngine>[0]): { p: ClusterOutcome; q: ClusterOutcome; entries: number } {
+      const e = new ClusterEngine(config);
+      let x = 99;
+      const rnd = (): number => {
+        x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+        return x / 4294967296;
+      };
+      const p = e.process(report('P', 0, '鹦鹉半夜一直尖叫吵得睡不着'));
+      for (let i = 0; i < 40; i++) {
+        const noise = Array.from({ length: 10 }, () => String.fromCharCode(0x4e00 + Math.floor(rnd() * 20000))).join('');
+        e.process(report(`N${i}`, 0.1 + i / 100, `隔壁邻居${noise}`));
+      }
+      const before = e.work().entries;
+      const q = e.process(report('Q', 1, '隔壁邻居鹦鹉半夜一直尖叫吵得睡不着'));
+      return { p, q, entries: e.work().entries - before };
+    }
+
+    it('reads the rarest bigrams first: a budget of one entry still finds the report sharing the rare words', () => {
+      const none = parrotCase({ candidates: { entryBudget: 0 } });
+      expect(none.q.clusterId).toBe(none.p.clusterId);
+      expect(none.entries).toBeGreaterThan(16); // the common phrase's full rings were read too
+      const one = parrotCase({ candidates: { entryBudget: 1 } });
+      expect(one.q.clusterId).toBe(one.p.clusterId);
+      expect(one.q.score?.text).toBe(none.q.score?.text);
+      // stops after the bigram that reached the budget: one block here, so at most one ring more
+      expect(one.entries).toBeGreaterThanOrEqual(1);
+      expect(one.entries).toBeLessThanOrEqual(16);
+    });
+
+    it('bounds the entries read per report in a dense city (and without it they are not bounded)', () => {
+      const reports = generateSynthetic({ seed: 11, incidents: 500, spanHours: 24 * 2, estates: 20 });
+      const maxPerReport = (budget: number): number => {
+        const e = new ClusterEngine({ windowHours: 24 * 7, candidates: { entryBudget: budget } });
+        let max = 0;
+        for (const r of reports) {
+          const before = e.work().entries;
+          e.process(r.input);
+          max = Math.max(max, e.work().entries - before);
+        }
+        return max;
+      };
+      // budget − 1 before the last bigram, then that bigram in at most 5 blocks × 16 entries
+      expect(maxPerReport(64)).toBeLessThanOrEqual(64 - 1 + 5 * 16);
+      expect(maxPerReport(0)).toBeGreaterThan(64 - 1 + 5 * 16);
+    });
+  });
+
   it('restarting mid-stream (restore from published results) gives the same results as an uninterrupted run', () => {
     const reports = generateSynthetic({ seed: 11, incidents: 160, spanHours: 24 * 20 }).map((r) => r.input);
     const config = { windowHours: 72, repeatWindowHours: 96, exactWindowHours: 96 };

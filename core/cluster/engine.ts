@@ -334,14 +334,17 @@ export class ClusterEngine {
     this.acc.reset();
     const queryCodes = this.queryCodes(q);
     const qFamily = this.familyId(input.categoryFamily);
-    for (const bh of blocks.query) {
-      const hi = bh * TWO32;
-      for (let k = 0; k < queryCodes.codes.length; k++) {
-        const ring = this.postings.get(hi + (queryCodes.codes[k] as number));
-        if (ring >= 0) {
-          const chunk = this.postings.chunkOf(ring);
-          this.collect(chunk, this.postings.offsetOf(ring), this.postings.cap, queryCodes.weights[k] as number);
-        }
+    // Rarest bigram first, each in every block; with a budget, stop after the bigram that reaches it.
+    const budget = cfg.candidates.entryBudget > 0 ? cfg.candidates.entryBudget : Number.POSITIVE_INFINITY;
+    let read = 0;
+    let lookups = 0;
+    for (let k = 0; k < queryCodes.codes.length && read < budget; k++) {
+      const code = queryCodes.codes[k] as number;
+      const w = queryCodes.weights[k] as number;
+      for (const bh of blocks.query) {
+        lookups++;
+        const ring = this.postings.get(bh * TWO32 + code);
+        if (ring >= 0) read += this.collect(this.postings.chunkOf(ring), this.postings.offsetOf(ring), this.postings.cap, w);
       }
     }
     for (const p of q.places) {
@@ -352,7 +355,7 @@ export class ClusterEngine {
     const n = this.eligible(input.timeMs, qFamily, windowMs);
     const work = this.counters;
     work.reports++;
-    work.lookups += blocks.query.length * queryCodes.codes.length;
+    work.lookups += lookups;
     work.candidates += this.acc.seqs.length;
     const rankedSeqs = topCandidates(this.touched, this.touchedW, n, cfg.candidates.maxScored, this.rankScratch);
 
@@ -643,31 +646,21 @@ export class ClusterEngine {
   }
 
   /**
-   * The query bigrams with their weights: every head (title) bigram, which names the issue even
-   * when its words are common, plus the rarest `queryBigrams` of the other indexed bigrams.
+   * The query bigrams with their weights, rarest first: every head (title) bigram, which names
+   * the issue even when its words are common (the rarest `queryBigrams` of them), plus the rarest
+   * `queryBigrams` of the other indexed bigrams.
    */
   private queryCodes(q: Query): { codes: number[]; weights: number[] } {
-    const codes: number[] = [];
-    const weights: number[] = [];
-    // The rarest head bigrams (at most `queryBigrams`), then the rarest others.
+    const byRarity = (a: [number, number], b: [number, number]): number => b[1] - a[1] || a[0] - b[0];
     const head: [number, number][] = [];
     for (let i = 0; i < q.head.length; i++) head.push([q.head[i] as number, q.wHead[i] as number]);
-    if (head.length > this.config.candidates.queryBigrams) head.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
-    for (let i = 0; i < Math.min(head.length, this.config.candidates.queryBigrams); i++) {
-      const e = head[i] as [number, number];
-      codes.push(e[0]);
-      weights.push(e[1]);
-    }
+    head.sort(byRarity);
     const rest: [number, number][] = [];
     for (const c of q.indexed) if (!sortedHas(q.head, c)) rest.push([c, this.idf(c)]);
-    rest.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
-    const n = Math.min(rest.length, this.config.candidates.queryBigrams);
-    for (let i = 0; i < n; i++) {
-      const e = rest[i] as [number, number];
-      codes.push(e[0]);
-      weights.push(e[1]);
-    }
-    return { codes, weights };
+    rest.sort(byRarity);
+    const cap = this.config.candidates.queryBigrams;
+    const picked = head.slice(0, cap).concat(rest.slice(0, cap)).sort(byRarity);
+    return { codes: picked.map((e) => e[0]), weights: picked.map((e) => e[1]) };
   }
 
   /**
@@ -692,16 +685,18 @@ export class ClusterEngine {
     return [...out];
   }
 
-  /** Accumulate the ring at `ring[o..o+cap]` (count, then `cap` entries) into the candidates. */
-  private collect(ring: Int32Array, o0: number, cap: number, w: number): void {
+  /** Accumulate the ring at `ring[o..o+cap]` (count, then `cap` entries) into the candidates; returns the entries read. */
+  private collect(ring: Int32Array, o0: number, cap: number, w: number): number {
     const n = ring[o0] as number;
     const base = this.base;
     const acc = this.acc;
-    this.counters.entries += Math.min(n, cap);
-    for (let i = Math.max(0, n - cap); i < n; i++) {
+    const read = Math.min(n, cap);
+    this.counters.entries += read;
+    for (let i = n - read; i < n; i++) {
       const seq = ring[o0 + 1 + (i % cap)] as number;
       if (seq >= base) acc.add(seq, w);
     }
+    return read;
   }
 
   /**
