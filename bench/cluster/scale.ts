@@ -99,8 +99,8 @@ function main(): void {
       bytesPerReport: Math.round((m1.heapUsed - m0.heapUsed) / Math.max(1, engine.size)),
       bytesPerReportWithBuffers: Math.round((m1.heapUsed + m1.arrayBuffers - m0.heapUsed - m0.arrayBuffers) / Math.max(1, engine.size)),
       // Work per measured report: posting-table lookups, ring entries read, distinct candidates,
-      // candidates scored in full (bounded by the caps: 5 × 48 lookups, 7,680 entries, 48 + the
-      // reporter's own reports scored).
+      // candidates scored in full (bounded by the caps: 5 × 48 lookups, entryBudget − 1 + 5 × 16
+      // = 207 entries by default, 48 + the reporter's own reports scored).
       workPerReport: { lookups: per('lookups'), entries: per('entries'), candidates: per('candidates'), scored: per('scored') },
       stats: engine.stats(),
     });
