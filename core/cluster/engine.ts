@@ -651,7 +651,6 @@ export class ClusterEngine {
    * `queryBigrams` of the other indexed bigrams.
    */
   private queryCodes(q: Query): { codes: number[]; weights: number[] } {
-    const byRarity = (a: [number, number], b: [number, number]): number => b[1] - a[1] || a[0] - b[0];
     const head: [number, number][] = [];
     for (let i = 0; i < q.head.length; i++) head.push([q.head[i] as number, q.wHead[i] as number]);
     head.sort(byRarity);
@@ -1035,6 +1034,11 @@ export class ClusterEngine {
       block: c.block.slice(0, 128),
     };
   }
+}
+
+/** Highest weight (rarest bigram) first, then the lower code: a total order, so ties sort the same everywhere. */
+function byRarity(a: [number, number], b: [number, number]): number {
+  return b[1] - a[1] || a[0] - b[0];
 }
 
 function newCluster(primaryId: string, primaryTime: number, block: string): ClusterState {

@@ -150,7 +150,7 @@ export function stripPlaces(text: string, places: readonly PlaceEntity[]): strin
   return s;
 }
 
-/** Dice coefficient of the character bigrams of two short strings (place names); no allocation. */
+/** Dice coefficient of the character bigrams of two short strings (place names): the string form of `diceCodes`, for reference and tests. */
 export function diceBigrams(a: string, b: string): number {
   const codes = new Uint32Array(b.length);
   for (let i = 0; i < b.length; i++) codes[i] = b.charCodeAt(i);
