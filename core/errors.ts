@@ -1,9 +1,15 @@
+import { maskText } from './pii/mask';
+
 /**
  * One base error with a stable code, a retriable flag and a cause. A duplicate is an outcome, not an
  * error. `retriable` tells transports what to do: a retriable error means "the hub could not make
  * this durable now, try again" (HTTP 503 + Retry-After, NATS nak, poller keeps its cursor); a
  * non-retriable error means "this input is bad": it is dead-lettered and the source is answered
  * (HTTP 4xx, NATS ack, poller advances).
+ *
+ * Messages and data paths name the field and the rule broken, never the value sent. As a second
+ * line, both are masked at construction (core/pii/mask.ts): whatever reaches a dead letter, a 4xx
+ * body or a log line through an IntakeError carries no phone, ID number, e-mail or name in clear.
  */
 export type IntakeErrorCode =
   | 'INTAKE_ERR_CONFIG'
@@ -18,6 +24,16 @@ export type IntakeErrorCode =
   | 'INTAKE_ERR_CIRCUIT_OPEN'
   | 'INTAKE_ERR_SINK_UNAVAILABLE'
   | 'INTAKE_ERR_NOT_FOUND'
+  /** Admin API: no valid bearer token (401). */
+  | 'INTAKE_ERR_UNAUTHORIZED'
+  /** Admin API: the token's role may not do this (403). */
+  | 'INTAKE_ERR_FORBIDDEN'
+  /** A dead letter refused at transport or auth: replay would bypass the checks it failed (409). */
+  | 'INTAKE_ERR_NOT_REPLAYABLE'
+  /** Per-client request rate limit exceeded (429). */
+  | 'INTAKE_ERR_RATE_LIMITED'
+  /** Connection refused by the total or per-client connection cap (503, connection closed). */
+  | 'INTAKE_ERR_CONNECTION_LIMIT'
   /** Not an error but an outcome: a hand-over the hub refused by policy (110 police matter, 退回), recorded in the dead-letter topic. */
   | 'INTAKE_ERR_BOUNCED'
   | 'INTAKE_ERR_INTERNAL';
@@ -35,11 +51,11 @@ export class IntakeError extends Error {
   readonly httpStatus: number;
 
   constructor(code: IntakeErrorCode, message: string, retriable: boolean, opts: IntakeErrorOptions = {}) {
-    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    super(maskText(message), opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = new.target.name;
     this.code = code;
     this.retriable = retriable;
-    this.dataPath = opts.dataPath ?? null;
+    this.dataPath = opts.dataPath == null ? null : maskText(opts.dataPath);
     this.httpStatus = opts.httpStatus ?? (retriable ? 503 : 400);
   }
 

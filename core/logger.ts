@@ -1,3 +1,5 @@
+import { maskText } from './pii/mask';
+
 /** Structured logger handed to connectors and stages. Normal operation logs nothing per message. */
 export interface Logger {
   debug(msg: string, fields?: Record<string, unknown>): void;
@@ -16,7 +18,8 @@ export function createLogger(level: Level = (process.env.LOG_LEVEL as Level) ?? 
   const emit = (lvl: Level, msg: string, fields?: Record<string, unknown>): void => {
     if (ORDER[lvl] < min) return;
     const rec: Record<string, unknown> = { t: new Date().toISOString(), level: lvl, msg, ...base, ...fields };
-    for (const [k, v] of Object.entries(rec)) if (v instanceof Error) rec[k] = { name: v.name, message: v.message };
+    // an error's message may quote input (a parser's snippet): masked like any published text
+    for (const [k, v] of Object.entries(rec)) if (v instanceof Error) rec[k] = { name: v.name, message: maskText(v.message) };
     process.stderr.write(JSON.stringify(rec) + '\n');
   };
   return {

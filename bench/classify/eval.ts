@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCatalog } from '../../core/catalog/catalog';
 import { Classifier } from '../../core/catalog/classify';
+import { loadCategoryModel } from '../../core/catalog/category-model';
 import { loadModel } from '../../core/catalog/model';
 import { packageRoot } from '../../core/util/paths';
 import { sharedDataFile } from '../../core/util/shared-data';
@@ -10,8 +11,8 @@ import { confusionMarkdown, evaluate } from './metrics';
 
 /**
  * Acceptance evaluation on tipdm2020c/holdout.jsonl — run, report, never tune on it.
- * Runs our shipped classifier (the full cascade; label_l1 = projection of the predicted category,
- * or the model's suggestion for rows sent to manual triage) and, in the same run, the scikit-learn
+ * Runs our shipped classifier (the full cascade; label_l1 = the 7-label model's label, also for rows
+ * sent to manual triage) and, in the same run, the scikit-learn
  * TF-IDF char n-gram + LinearSVC peer (bench/classify/sklearn_baseline.py, needs
  * `pip install scikit-learn`). Prints both macro-F1 and our confusion matrix.
  *
@@ -28,7 +29,8 @@ export function main(argv: string[] = process.argv.slice(2)): void {
     .map((l) => JSON.parse(l) as { text?: string; title?: string; detail?: string; label_l1: string });
   const catalog = loadCatalog();
   const model = loadModel();
-  const classifier = new Classifier(catalog, model);
+  // the shipped cascade; label_l1 is the 7-label model's label whether or not the ticket is triaged
+  const classifier = new Classifier(catalog, model, {}, loadCategoryModel());
   const gold: string[] = [];
   const cascade: string[] = [];
   const modelOnly: string[] = [];

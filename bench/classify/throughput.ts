@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { loadCatalog } from '../../core/catalog/catalog';
 import { Classifier } from '../../core/catalog/classify';
+import { loadCategoryModel } from '../../core/catalog/category-model';
 import { loadModel, rowText } from '../../core/catalog/model';
 import { rulesFor } from '../../core/catalog/rules';
 import { sharedDataFile } from '../../core/util/shared-data';
@@ -34,7 +35,10 @@ export function main(argv: string[] = process.argv.slice(2)): void {
   const catalog = loadCatalog();
   rulesFor(catalog);
   const catalogLoadMs = Number(process.hrtime.bigint() - t1) / 1e6;
-  const classifier = new Classifier(catalog, model);
+  const t2 = process.hrtime.bigint();
+  const categoryModel = argv.includes('--no-category-model') ? null : loadCategoryModel();
+  const categoryModelLoadMs = Number(process.hrtime.bigint() - t2) / 1e6;
+  const classifier = new Classifier(catalog, model, {}, categoryModel);
 
   const fi = argv.indexOf('--file');
   const file = fi >= 0 ? (argv[fi + 1] as string) : sharedDataFile('tipdm2020c', 'unlabeled.jsonl');
@@ -87,6 +91,7 @@ export function main(argv: string[] = process.argv.slice(2)): void {
       catalog: catalog.version,
       modelLoadMs: Math.round(modelLoadMs),
       catalogLoadMs: Math.round(catalogLoadMs),
+      categoryModel: categoryModel ? { version: categoryModel.version, loadMs: Math.round(categoryModelLoadMs) } : 'not used (--no-category-model)',
       runs,
       cascadeTicketsPerSecMedian: Math.round(median(rates)),
       cascadeTicketsPerSecRuns: rates.map(Math.round),

@@ -1,4 +1,5 @@
 import { PayloadError } from '../../core/errors';
+import { lookup } from '../../core/sdk/tables';
 import type { Crs } from '../../core/schema/types';
 import type { RawInput } from '../../core/sdk/connector';
 import { compilePayloadSchema, decodeUtf8, parseJson } from '../../core/sdk/decode';
@@ -75,7 +76,7 @@ export function normalizeCityCase(raw: RawInput, config: CityNormalizeConfig = {
   const updatedAt = isoTime(c.updateTime, '/updateTime');
   const grid = c.gridCode ? splitGridCode(c.gridCode) : null;
   const g = config.gridDivisions ?? {};
-  const point = typeof c.lon === 'number' && typeof c.lat === 'number' ? { lon: c.lon, lat: c.lat, crs: c.coordSys ? (CRS[c.coordSys] ?? 'WGS-84') : (config.defaultCrs ?? 'WGS-84') } : null;
+  const point = typeof c.lon === 'number' && typeof c.lat === 'number' ? { lon: c.lon, lat: c.lat, crs: c.coordSys ? (lookup(CRS, c.coordSys) ?? 'WGS-84') : (config.defaultCrs ?? 'WGS-84') } : null;
   const names = c.caseClass === '部件' ? config.codeNames?.parts : config.codeNames?.matters;
   const publicReport = c.source === '公众举报';
   const channelFields: TicketDraft['channelFields'] = { caseClass: c.caseClass, updatedAt };
@@ -89,21 +90,23 @@ export function normalizeCityCase(raw: RawInput, config: CityNormalizeConfig = {
     reporter: publicReport
       ? { name: null, phone: blank(c.reporterPhone), userId: null, anonymous: blank(c.reporterPhone) === null, role: 'resident' }
       : { name: blank(c.inspectorName), phone: null, userId: blank(c.inspectorId), anonymous: false, role: 'inspector' },
-    title: blank(c.typeName) ?? names?.[c.typeCode] ?? null,
+    title: blank(c.typeName) ?? lookup(names, c.typeCode) ?? null,
     text: c.description,
     appealType: 'report',
     location: {
       address: blank(c.address),
       point,
-      district: grid ? (g.districts?.[grid.division] ?? null) : null,
-      street: grid ? (g.streets?.[grid.division + grid.street] ?? null) : null,
-      community: grid ? (g.communities?.[grid.division + grid.street + grid.community] ?? null) : null,
+      district: grid ? (lookup(g.districts, grid.division) ?? null) : null,
+      street: grid ? (lookup(g.streets, grid.division + grid.street) ?? null) : null,
+      community: grid ? (lookup(g.communities, grid.division + grid.street + grid.community) ?? null) : null,
       grid: c.gridCode ?? null,
     },
-    channelCategory: { scheme: 'gbt47678.5', code: c.typeCode, name: blank(c.typeName) ?? names?.[c.typeCode] ?? null },
+    channelCategory: { scheme: 'gbt47678.5', code: c.typeCode, name: blank(c.typeName) ?? lookup(names, c.typeCode) ?? null },
     urgency: c.urgent ? 'urgent' : 'normal',
     attachments: (c.photos ?? []).map((url) => ({ kind: 'photo' as const, url, mediaType: null })),
     channelFields,
     mappingVersion: MAPPING_VERSION,
+    // the inspector's staff number identifies a person: published as a keyed token
+    personal: { channelFields: ['inspectorId'] },
   };
 }

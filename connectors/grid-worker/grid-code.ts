@@ -1,3 +1,5 @@
+import { lookup } from '../../core/sdk/tables';
+
 /**
  * 15-digit grid codes (单元网格 / 社会治理网格): 6-digit administrative division (县级行政区划代码)
  * + 3-digit street (乡镇街道) + 3-digit community (村社区) + 3-digit grid (网格).
@@ -33,8 +35,8 @@ export function jurisdictionOf(code: string, table: Readonly<Record<string, stri
   const g = parseGridCode(code);
   if (!g) return { district: null, street: null, community: null };
   return {
-    district: table[g.division] ?? null,
-    street: table[g.street] ?? null,
-    community: table[g.community] ?? null,
+    district: lookup(table, g.division) ?? null,
+    street: lookup(table, g.street) ?? null,
+    community: lookup(table, g.community) ?? null,
   };
 }

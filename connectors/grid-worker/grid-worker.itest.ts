@@ -72,6 +72,7 @@ class GatedOutput implements Output {
 function hubConfig(durableName: string): HubConfig {
   return validateConfig({
     server: { host: '127.0.0.1', port: 0 },
+    admin: { host: '127.0.0.1', port: 0 },
     output: { type: 'kafka', kafka: { brokers: BROKERS, writeTimeoutMs: 5000, connectionTimeoutMs: 1000 } },
     connectors: [
       {

@@ -1,4 +1,5 @@
 import { PayloadError } from '../../core/errors';
+import { lookup } from '../../core/sdk/tables';
 import type { RawInput } from '../../core/sdk/connector';
 import { compilePayloadSchema, decodeUtf8, parseJson } from '../../core/sdk/decode';
 import type { TicketDraft } from '../../core/sdk/draft';
@@ -51,7 +52,7 @@ export function normalizeGridWorker(raw: RawInput, config: GridWorkerNormalizeCo
   if (r.text.trim().length === 0) throw new PayloadError('INTAKE_ERR_PAYLOAD_INVALID', '/text is blank', { dataPath: '/text' });
   const item = AFFAIR_ITEMS.get(r.itemCode);
   const loc = r.location ?? null;
-  const point = loc && typeof loc.lng === 'number' && typeof loc.lat === 'number' ? { lon: loc.lng, lat: loc.lat, crs: CRS[loc.coordType ?? 'gcj02'] ?? 'GCJ-02' } : null;
+  const point = loc && typeof loc.lng === 'number' && typeof loc.lat === 'number' ? { lon: loc.lng, lat: loc.lat, crs: lookup(CRS, loc.coordType ?? 'gcj02') ?? 'GCJ-02' } : null;
   const j = jurisdictionOf(r.gridCode, config.codeTable ?? {});
   const anonymous = r.anonymous === true;
   const affairClass = r.itemCode.charAt(0);
@@ -68,7 +69,7 @@ export function normalizeGridWorker(raw: RawInput, config: GridWorkerNormalizeCo
     },
     title: r.title ?? null,
     text: r.text,
-    appealType: r.appealType ? (APPEAL[r.appealType] ?? 'unknown') : (item?.appealType ?? 'unknown'),
+    appealType: r.appealType ? (lookup(APPEAL, r.appealType) ?? 'unknown') : (item?.appealType ?? 'unknown'),
     location: {
       address: loc?.address ?? null,
       point,
@@ -78,15 +79,17 @@ export function normalizeGridWorker(raw: RawInput, config: GridWorkerNormalizeCo
       grid: r.gridCode,
     },
     channelCategory: { scheme: CATEGORY_SCHEME, code: r.itemCode, name: item?.name ?? null },
-    urgency: URGENCY[r.urgency ?? '一般'] ?? 'normal',
+    urgency: lookup(URGENCY, r.urgency ?? '一般') ?? 'normal',
     attachments: (r.photos ?? []).map((url) => ({ kind: 'photo' as const, url, mediaType: null })),
     channelFields: {
       workerId: anonymous ? null : r.workerId,
-      affairClass: AFFAIR_CLASSES[affairClass] ? `${affairClass} ${AFFAIR_CLASSES[affairClass]}` : affairClass,
+      affairClass: lookup(AFFAIR_CLASSES, affairClass) ? `${affairClass} ${lookup(AFFAIR_CLASSES, affairClass)}` : affairClass,
       gridName: r.gridName ?? null,
       handledOnSite: r.handledOnSite === true,
       deviceId: r.deviceId ?? null,
     },
     mappingVersion: MAPPING_VERSION,
+    // a worker's staff number and terminal id identify a person: published as keyed tokens
+    personal: { channelFields: ['workerId', 'deviceId'] },
   };
 }

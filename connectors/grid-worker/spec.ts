@@ -6,8 +6,12 @@ import { GridWorkerConnector } from './subscription';
 export interface GridWorkerConfig {
   servers: string[];
   token: string | null;
+  tokenFile: string | null;
   user: string | null;
   pass: string | null;
+  passFile: string | null;
+  credsFile: string | null;
+  tls: { caFile: string | null; certFile: string | null; keyFile: string | null };
   stream: string;
   subjects: string[];
   createStream: boolean;
@@ -66,7 +70,21 @@ export const gridWorkerSpec: ConnectorSpec<GridWorkerConfig> = {
       },
       token: { type: ['string', 'null'], maxLength: 512, default: null, 'x-secret': true, description: 'NATS auth token, if the server requires one.' },
       user: { type: ['string', 'null'], maxLength: 128, default: null, description: 'NATS user name (with pass), if the server requires one.' },
-      pass: { type: ['string', 'null'], maxLength: 512, default: null, 'x-secret': true, description: 'NATS password for user.' },
+      pass: { type: ['string', 'null'], maxLength: 512, default: null, 'x-secret': true, description: 'NATS password for user (prefer passFile).' },
+      tokenFile: { type: ['string', 'null'], maxLength: 1024, default: null, description: 'File holding the NATS auth token (a Kubernetes secret volume); read at start, never logged.' },
+      passFile: { type: ['string', 'null'], maxLength: 1024, default: null, description: 'File holding the password for user; read at start, never logged.' },
+      credsFile: { type: ['string', 'null'], maxLength: 1024, default: null, description: 'NATS credentials file (.creds: user JWT + nkey seed) for decentralised auth; read at start.' },
+      tls: {
+        type: 'object',
+        additionalProperties: false,
+        default: {},
+        description: 'TLS to the NATS servers (use tls:// URLs; the system CAs unless caFile is set); mTLS with certFile and keyFile.',
+        properties: {
+          caFile: { type: ['string', 'null'], maxLength: 1024, default: null, description: 'PEM CA bundle that signs the servers\' certificates.' },
+          certFile: { type: ['string', 'null'], maxLength: 1024, default: null, description: 'Client certificate (PEM) for mTLS.' },
+          keyFile: { type: ['string', 'null'], maxLength: 1024, default: null, description: 'Client private key (PEM) for mTLS.' },
+        },
+      },
       stream: { type: 'string', minLength: 1, maxLength: 64, pattern: NAME, default: 'GRID_REPORTS', description: 'JetStream stream holding the reports.' },
       subjects: {
         type: 'array',

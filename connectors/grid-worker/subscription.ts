@@ -1,8 +1,11 @@
 import { AckPolicy, DeliverPolicy, JetStreamApiCodes, JetStreamApiError, jetstream, jetstreamManager, type Consumer, type JsMsg, type StreamConfig } from '@nats-io/jetstream';
+import { readFileSync } from 'node:fs';
+import { credsAuthenticator } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { PayloadError, UpstreamError, isIntakeError } from '../../core/errors';
-import type { Connector, ConnectorContext, ConnectorHealth, ConnectorSpec, RawInput } from '../../core/sdk/connector';
-import { HealthTracker } from '../../core/sdk/health';
+import type { ConnectorContext, ConnectorHealth, ConnectorSpec, RawInput } from '../../core/sdk/connector';
+import type { HealthTracker } from '../../core/sdk/health';
+import { ConnectorRunner, OperatorNeededError, type StepControl, type TransportLoop } from '../../core/sdk/runner';
 import type { GridWorkerConfig } from './spec';
 
 /** The grid-worker health snapshot: the common one plus the JetStream view. */
@@ -22,21 +25,39 @@ export interface GridWorkerHealth extends ConnectorHealth {
 }
 
 type NatsConnection = Awaited<ReturnType<typeof connect>>;
+type Fetched = Awaited<ReturnType<Consumer['fetch']>>;
 
 const INFO_EVERY_MS = 2000;
 const nanos = (ms: number): number => ms * 1_000_000;
 const MAX_BACKOFF_MS = 30000;
 
 /**
- * The JetStream subscription: a fetch loop on a durable pull consumer with explicit acks.
- * See `gridWorkerSpec` for the ack/nak contract.
+ * The JetStream subscription: the connector runner with a NATS transport loop — each step is one
+ * fetch from a durable pull consumer with explicit acks. See `gridWorkerSpec` for the ack/nak
+ * contract. Pause and stop end the loop between fetches: deliveries already fetched but not started
+ * are nak'ed (handed back at once), those in flight finish and are acked, then the connection closes.
  */
-export class GridWorkerConnector implements Connector {
-  private readonly tracker: HealthTracker;
+export class GridWorkerConnector extends ConnectorRunner {
+  private readonly nats: NatsLoop;
+
+  constructor(config: GridWorkerConfig, ctx: ConnectorContext, spec: ConnectorSpec<never>) {
+    const loop = new NatsLoop(config, ctx);
+    super(spec, ctx, { kind: 'subscription', loop, backoff: { initialMs: config.reconnectWaitMs, maxMs: MAX_BACKOFF_MS }, firstStepWaitMs: config.connectTimeoutMs + 1000 });
+    this.nats = loop;
+  }
+
+  override health(): GridWorkerHealth {
+    return { ...super.health(), nats: this.nats.view() };
+  }
+}
+
+class NatsLoop implements TransportLoop {
+  readonly idleMs = 0;
+  private tracker!: HealthTracker;
   private nc: NatsConnection | null = null;
-  private loop: Promise<void> | null = null;
-  private stopping = false;
-  private paused = false;
+  private consumer: Consumer | null = null;
+  private batch: Fetched | null = null;
+  private active = false;
   private connected = false;
   private server: string | null = null;
   private numPending: number | null = null;
@@ -52,106 +73,115 @@ export class GridWorkerConnector implements Connector {
   constructor(
     private readonly config: GridWorkerConfig,
     private readonly ctx: ConnectorContext,
-    readonly spec: ConnectorSpec<never>,
-  ) {
-    this.tracker = new HealthTracker(ctx.id, spec.type, spec.channel, 'subscription', ctx.clock);
+  ) {}
+
+  attach(h: HealthTracker): void {
+    this.tracker = h;
   }
 
-  get id(): string {
-    return this.ctx.id;
+  view(): GridWorkerHealth['nats'] {
+    return { connected: this.connected, server: this.server, numPending: this.numPending, numAckPending: this.numAckPending, redelivered: this.redelivered, naks: this.naks };
   }
 
-  /** Resolves after the first connection attempt (running) or its failure (degraded, retrying). */
-  async start(): Promise<void> {
-    if (this.loop) return;
-    this.stopping = false;
-    this.paused = false;
-    this.tracker.state = 'starting';
-    let first: () => void = () => undefined;
-    const firstAttempt = new Promise<void>((resolve) => (first = resolve));
-    this.loop = this.run(() => first());
-    await firstAttempt;
+  /** A step that returned while the client reconnects leaves the connector degraded. */
+  healthy(): boolean {
+    return this.connected;
   }
 
-  /** Stops fetching, naks what is fetched but not started, waits for in-flight submissions, closes. */
-  async stop(): Promise<void> {
-    if (!this.loop) {
-      this.tracker.state = 'stopped';
-      return;
+  async open(): Promise<void> {
+    this.active = true;
+  }
+
+  async step(ctl: StepControl): Promise<'more' | 'idle'> {
+    this.active = true;
+    let consumer: Consumer;
+    try {
+      consumer = await this.ensureConsumer();
+    } catch (e) {
+      this.consumer = null;
+      // a JetStream API refusal (subject overlap, JetStream disabled) needs an operator
+      if (e instanceof JetStreamApiError) throw new OperatorNeededError(`NATS/JetStream: ${e.message}`, e);
+      throw upstream(e);
     }
-    this.stopping = true;
+    const wait = this.sinkBackoffUntil - Date.now();
+    if (wait > 0) {
+      await this.sleep(wait);
+      return 'more';
+    }
+    const c = this.config;
+    let batch: Fetched;
+    try {
+      batch = await consumer.fetch({ max_messages: c.batch, expires: c.fetchExpiresMs });
+    } catch (e) {
+      this.consumer = null;
+      throw upstream(e);
+    }
+    this.batch = batch;
+    const tasks: Promise<void>[] = [];
+    try {
+      for await (const m of batch) {
+        if (ctl.stopping() || this.sinkBackoffUntil > Date.now()) {
+          // hand it back at once: another instance (or this one, later) takes it
+          m.nak(ctl.stopping() ? 0 : c.nakDelayMs);
+          continue;
+        }
+        while (this.inflight.size >= c.concurrency) await Promise.race(this.inflight);
+        tasks.push(this.track(this.handle(m)));
+      }
+    } catch (e) {
+      await Promise.all(tasks);
+      this.consumer = null;
+      throw upstream(e);
+    } finally {
+      this.batch = null;
+    }
+    await Promise.all(tasks);
+    if (Date.now() - this.lastInfoAt >= INFO_EVERY_MS) await this.refreshInfo(consumer);
+    return 'more';
+  }
+
+  abort(): void {
+    this.active = false;
+    try {
+      this.batch?.stop();
+    } catch {
+      // already ended
+    }
     this.wakeAll();
-    const loop = this.loop;
-    await loop;
+  }
+
+  /** Waits for in-flight submissions (acked or nak'ed), then closes the connection. */
+  async close(): Promise<void> {
+    this.active = false;
     await Promise.allSettled([...this.inflight]);
     const nc = this.nc;
     this.nc = null;
+    this.consumer = null;
     if (nc && !nc.isClosed()) await nc.close().catch(() => undefined);
     this.connected = false;
-    this.loop = null;
-    this.tracker.state = 'stopped';
   }
 
-  async pause(): Promise<void> {
-    if (!this.loop || this.paused) return;
-    this.paused = true;
-    this.tracker.state = 'paused';
+  private setState(s: 'running' | 'degraded'): void {
+    if (this.active) this.tracker.state = s;
   }
 
-  async resume(): Promise<void> {
-    if (!this.loop || !this.paused) return;
-    this.paused = false;
-    this.tracker.state = this.connected ? 'running' : 'degraded';
-    this.wakeAll();
-  }
-
-  health(): GridWorkerHealth {
-    return {
-      ...this.tracker.snapshot(),
-      nats: { connected: this.connected, server: this.server, numPending: this.numPending, numAckPending: this.numAckPending, redelivered: this.redelivered, naks: this.naks },
-    };
-  }
-
-  private setState(s: 'running' | 'degraded' | 'failed'): void {
-    if (this.stopping || this.paused) return;
-    this.tracker.state = s;
-  }
-
-  private async run(firstDone: () => void): Promise<void> {
-    let attempt = 0;
-    while (!this.stopping) {
-      try {
-        const nc = await this.connection();
-        const consumer = await this.setup(nc);
-        attempt = 0;
-        this.setState('running');
-        firstDone();
-        await this.fetchLoop(consumer);
-      } catch (e) {
-        firstDone();
-        if (this.stopping) break;
-        const err = upstream(e);
-        this.tracker.failure(err);
-        // a JetStream API refusal (subject overlap, JetStream disabled) needs an operator
-        this.setState(e instanceof JetStreamApiError ? 'failed' : 'degraded');
-        this.ctx.logger.warn('grid-worker subscription error; retrying', { code: err.code, error: err.message });
-        await this.sleep(Math.min(MAX_BACKOFF_MS, this.config.reconnectWaitMs * 2 ** Math.min(attempt++, 5)));
-      }
-    }
-    firstDone();
+  private async ensureConsumer(): Promise<Consumer> {
+    const nc = await this.connection();
+    if (!this.consumer) this.consumer = await this.setup(nc);
+    return this.consumer;
   }
 
   private async connection(): Promise<NatsConnection> {
     if (this.nc && !this.nc.isClosed()) return this.nc;
     const c = this.config;
+    this.consumer = null;
     const nc = await connect({
       servers: c.servers,
       name: `intake-hub/${this.ctx.id}`,
       timeout: c.connectTimeoutMs,
       reconnectTimeWait: c.reconnectWaitMs,
       maxReconnectAttempts: -1,
-      ...(c.token ? { token: c.token } : {}),
-      ...(c.user ? { user: c.user, pass: c.pass ?? '' } : {}),
+      ...natsAuth(c),
     });
     this.nc = nc;
     this.connected = true;
@@ -216,34 +246,6 @@ export class GridWorkerConnector implements Connector {
       });
     }
     return jetstream(nc).consumers.get(c.stream, c.durable);
-  }
-
-  private async fetchLoop(consumer: Consumer): Promise<void> {
-    const c = this.config;
-    while (!this.stopping) {
-      if (this.paused) {
-        await this.sleep(60000);
-        continue;
-      }
-      const wait = this.sinkBackoffUntil - Date.now();
-      if (wait > 0) {
-        await this.sleep(wait);
-        continue;
-      }
-      const batch = await consumer.fetch({ max_messages: c.batch, expires: c.fetchExpiresMs });
-      const tasks: Promise<void>[] = [];
-      for await (const m of batch) {
-        if (this.stopping || this.paused || this.sinkBackoffUntil > Date.now()) {
-          // hand it back at once: another instance (or this one, later) takes it
-          m.nak(this.stopping || this.paused ? 0 : this.config.nakDelayMs);
-          continue;
-        }
-        while (this.inflight.size >= c.concurrency) await Promise.race(this.inflight);
-        tasks.push(this.track(this.handle(m)));
-      }
-      await Promise.all(tasks);
-      if (Date.now() - this.lastInfoAt >= INFO_EVERY_MS) await this.refreshInfo(consumer);
-    }
   }
 
   private track(p: Promise<void>): Promise<void> {
@@ -339,4 +341,30 @@ function upstream(e: unknown): UpstreamError {
   if (e instanceof UpstreamError) return e;
   const msg = e instanceof Error ? e.message : String(e);
   return new UpstreamError(`NATS/JetStream: ${msg}`, { cause: e });
+}
+
+/**
+ * Authentication and TLS options from the config: secrets from files (read here, at connect,
+ * never logged), TLS with a CA and optional client certificate (mTLS).
+ */
+export function natsAuth(c: GridWorkerConfig): Record<string, unknown> {
+  const read = (file: string, what: string): string => {
+    try {
+      return readFileSync(file, 'utf8').trim();
+    } catch (e) {
+      throw new UpstreamError(`cannot read the NATS ${what} file: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
+    }
+  };
+  const o: Record<string, unknown> = {};
+  const token = c.tokenFile ? read(c.tokenFile, 'token') : c.token;
+  if (token) o.token = token;
+  if (c.user) o.user = c.user;
+  if (c.user) o.pass = c.passFile ? read(c.passFile, 'password') : (c.pass ?? '');
+  if (c.credsFile) {
+    const creds = readFileSync(c.credsFile);
+    o.authenticator = credsAuthenticator(new Uint8Array(creds));
+  }
+  const t = c.tls;
+  if (t && (t.caFile || t.certFile || t.keyFile)) o.tls = { ...(t.caFile ? { caFile: t.caFile } : {}), ...(t.certFile ? { certFile: t.certFile } : {}), ...(t.keyFile ? { keyFile: t.keyFile } : {}) };
+  return o;
 }

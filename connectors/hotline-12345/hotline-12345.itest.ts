@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Registry } from 'prom-client';
+import { bearer, TEST_TOKEN_ENTRIES } from '../../core/testing/admin';
 import { request } from 'undici';
 import { validateConfig } from '../../core/config/config';
 import { Hub } from '../../core/hub';
@@ -26,7 +27,6 @@ const run = randomUUID().slice(0, 8);
 const connectorId = `hl-${run}`;
 let sim: ListingSim<HotlineRecord>;
 let hub: Hub | null = null;
-let hubUrl = '';
 
 /** Fixtures with run-unique GDBH (topics are shared across runs). */
 function records(): HotlineRecord[] {
@@ -40,6 +40,7 @@ function extra(i: number, gxsj: string): HotlineRecord {
 function makeHub(): Hub {
   const config = validateConfig({
     server: { host: '127.0.0.1', port: 0 },
+    admin: { host: '127.0.0.1', port: 0, tokens: TEST_TOKEN_ENTRIES },
     output: { type: 'kafka', kafka: { brokers: BROKERS, writeTimeoutMs: 5000, connectionTimeoutMs: 1000 } },
     connectors: [
       {
@@ -112,7 +113,7 @@ describe('hotline-12345 poller on the real Kafka broker', () => {
     sim.add(...[1, 2, 3, 4, 5].map((i) => extra(i, `2026-01-06 10:0${i}:00`)));
     hub = makeHub();
     await hub.start();
-    hubUrl = await hub.listen();
+    await hub.listen();
     const h = hub;
     await until('new work orders polled', async () => (await health(h)).counters.accepted >= 5);
     await new Promise((r) => setTimeout(r, 2500)); // a couple more polls: nothing may be re-submitted
@@ -126,14 +127,14 @@ describe('hotline-12345 poller on the real Kafka broker', () => {
 
   it('5xx opens the breaker; hanging and oversized answers are aborted (the upstream sees the close); it recovers when healed', async () => {
     const h = hub as Hub;
-    const base = hubUrl;
     sim.setFault({ kind: '5xx', status: 503 });
     await until('breaker open', async () => (await health(h)).breaker === 'open', 30000);
-    const hs = (await (await request(`${base}/api/connectors/${connectorId}`)).body.json()) as ConnectorHealth;
+    const admin = h.adminAddress as string;
+    const hs = (await (await request(`${admin}/api/connectors/${connectorId}`, { headers: bearer('viewer') })).body.json()) as ConnectorHealth;
     expect(hs.breaker).toBe('open');
     expect(hs.state).toBe('degraded');
     expect(hs.lastError?.code).toMatch(/INTAKE_ERR_(UPSTREAM|CIRCUIT_OPEN)/);
-    const metrics = await (await request(`${base}/metrics`)).body.text();
+    const metrics = await (await request(`${admin}/metrics`, { headers: bearer('viewer') })).body.text();
     expect(metrics).toContain(`intake_connector_breaker_state{connector="${connectorId}"} 2`);
     expect(metrics).toMatch(new RegExp(`intake_poll_lag_seconds\\{connector="${connectorId}"\\} [0-9.]+`));
 

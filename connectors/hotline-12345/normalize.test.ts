@@ -21,7 +21,7 @@ describe('hotline-12345 normalize', () => {
       appealType: 'complaint',
       urgency: 'normal',
       location: { address: '江岸区后湖大道123号工地', point: { lon: 114.3051, lat: 30.6322, crs: 'GCJ-02' }, district: '江岸区', street: '后湖街道', community: '幸福社区', grid: null },
-      channelCategory: { scheme: 'hotline-12345', code: '045', name: '噪音扰民' },
+      channelCategory: { scheme: 'hotline-12345', code: '014', name: '工地噪音' },
       channelFields: { status: '已受理', intakeChannel: '电话', updatedAt: '2026-01-05T01:05:00.000Z' },
       mappingVersion: 'hotline-12345/1',
     });
@@ -49,8 +49,8 @@ describe('hotline-12345 normalize', () => {
   });
 
   it('category name from the record, else from the configured table', () => {
-    expect(normalizeHotline(raw('05-suggestion-bus.json')).channelCategory).toEqual({ scheme: 'hotline-12345', code: '078', name: null });
-    expect(normalizeHotline(raw('05-suggestion-bus.json'), { categoryNames: { '078': '公共交通' } }).channelCategory?.name).toBe('公共交通');
+    expect(normalizeHotline(raw('05-suggestion-bus.json')).channelCategory).toEqual({ scheme: 'hotline-12345', code: '373', name: null });
+    expect(normalizeHotline(raw('05-suggestion-bus.json'), { categoryNames: { '373': '公交车管理' } }).channelCategory?.name).toBe('公交车管理');
   });
 
   it('the duplicated delivery (same GDBH twice) yields the same source id', () => {

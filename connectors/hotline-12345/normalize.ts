@@ -1,4 +1,5 @@
 import { PayloadError } from '../../core/errors';
+import { lookup } from '../../core/sdk/tables';
 import type { Crs } from '../../core/schema/types';
 import { canonicalCharset, decodeBody, type SupportedCharset } from '../../core/sdk/charset';
 import type { RawInput } from '../../core/sdk/connector';
@@ -81,7 +82,7 @@ export function decodeHotlineBody(raw: RawInput, config: HotlineNormalizeConfig)
 
 function time(s: string, path: string): string {
   const ms = parseBeijingTime(s);
-  if (ms === null) throw new PayloadError('INTAKE_ERR_PAYLOAD_INVALID', `${path} is not a valid Beijing time: "${s.slice(0, 40)}"`, { dataPath: path });
+  if (ms === null) throw new PayloadError('INTAKE_ERR_PAYLOAD_INVALID', `${path} is not a valid Beijing time (YYYY-MM-DD HH:mm:ss)`, { dataPath: path });
   return new Date(ms).toISOString();
 }
 
@@ -102,7 +103,7 @@ export function normalizeHotline(raw: RawInput, config: HotlineNormalizeConfig =
   const name = blank(r.LDRXM);
   const phone = blank(r.LDHM);
   const anonymous = r.NMBZ === '1' || name === '匿名' || (name === null && phone === null);
-  const point = typeof r.ZBX === 'number' && typeof r.ZBY === 'number' ? { lon: r.ZBX, lat: r.ZBY, crs: r.ZBXT ? (CRS[r.ZBXT] ?? 'GCJ-02') : (config.defaultCrs ?? 'GCJ-02') } : null;
+  const point = typeof r.ZBX === 'number' && typeof r.ZBY === 'number' ? { lon: r.ZBX, lat: r.ZBY, crs: r.ZBXT ? (lookup(CRS, r.ZBXT) ?? 'GCJ-02') : (config.defaultCrs ?? 'GCJ-02') } : null;
   const code = blank(r.FLDM);
   const channelFields: TicketDraft['channelFields'] = { updatedAt: time(r.GXSJ, '/GXSJ') };
   if (blank(r.ZT)) channelFields.status = blank(r.ZT);
@@ -113,10 +114,10 @@ export function normalizeHotline(raw: RawInput, config: HotlineNormalizeConfig =
     reporter: { name: anonymous ? null : name, phone: anonymous ? null : phone, userId: null, anonymous, role: 'resident' },
     title: blank(r.SQBT),
     text: r.SQNR,
-    appealType: r.SQLX ? (APPEAL[r.SQLX] ?? 'unknown') : 'unknown',
+    appealType: r.SQLX ? (lookup(APPEAL, r.SQLX) ?? 'unknown') : 'unknown',
     location: { address: blank(r.SQDZ), point, district: blank(r.XZQH), street: blank(r.JD), community: blank(r.SQ), grid: null },
-    channelCategory: code ? { scheme: 'hotline-12345', code, name: blank(r.FLMC) ?? config.categoryNames?.[code] ?? null } : null,
-    urgency: r.JJCD ? (URGENCY[r.JJCD] ?? 'normal') : 'normal',
+    channelCategory: code ? { scheme: 'hotline-12345', code, name: blank(r.FLMC) ?? lookup(config.categoryNames, code) ?? null } : null,
+    urgency: r.JJCD ? (lookup(URGENCY, r.JJCD) ?? 'normal') : 'normal',
     attachments: (r.FJ ?? []).map((url) => ({ kind: /\.(mp3|wav|amr|m4a)(\?|$)/i.test(url) ? ('audio' as const) : /\.(jpe?g|png|gif|webp)(\?|$)/i.test(url) ? ('photo' as const) : ('file' as const), url, mediaType: null })),
     channelFields,
     mappingVersion: MAPPING_VERSION,

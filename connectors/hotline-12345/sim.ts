@@ -17,6 +17,8 @@ export interface HotlineSimOptions {
   faults?: SimFault | null;
   /** Required Authorization header, if any. */
   token?: string | null;
+  /** Called for every request (tests see which instance polls). */
+  onRequest?: (req: import('node:http').IncomingMessage) => void;
 }
 
 /** The valid fixtures of this connector as records (GBK fixtures decoded), in file order. */
@@ -49,5 +51,6 @@ export function startHotlineSim(o: HotlineSimOptions = {}): Promise<ListingSim<H
     declaredCharset: o.declaredCharset,
     fault: o.faults ?? null,
     token: o.token ?? null,
+    ...(o.onRequest ? { onRequest: o.onRequest } : {}),
   });
 }

@@ -85,7 +85,7 @@ export const hotlineSpec: ConnectorSpec<HotlineConfig> = {
         additionalProperties: { type: 'string', minLength: 1, maxLength: 128 },
         default: {},
         description: 'Optional FLDM → name table for channelCategory.name when records carry no FLMC (e.g. the city\'s 12345 subcategory list).',
-        examples: [{ '001': '积水问题', '045': '噪音扰民' }],
+        examples: [{ '001': '积水问题', '014': '工地噪音' }],
       },
       push: pushConfigSchema(false, 'single work orders (the same record shape as the listing rows)'),
     },

@@ -40,6 +40,7 @@ beforeAll(async () => {
   hub = new Hub(
     validateConfig({
       server: { host: '127.0.0.1', port: 0 },
+      admin: { host: '127.0.0.1', port: 0 },
       output: { type: 'kafka', kafka: { brokers: BROKERS, writeTimeoutMs: 5000, connectionTimeoutMs: 1000 } },
       connectors: [{ id: connectorId, type: 'mapped-webhook', config }],
     }),

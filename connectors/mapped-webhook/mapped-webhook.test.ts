@@ -66,7 +66,7 @@ describe('mapped-webhook normalize', () => {
       title: '井盖破损',
       appealType: 'complaint',
       location: { address: '包河区幸福路与望湖路交口', point: { lon: 117.2911, lat: 31.8612, crs: 'GCJ-02' }, district: '包河区', street: '望湖街道' },
-      channelCategory: { scheme: 'district-app', code: '01002', name: '污水井盖' },
+      channelCategory: { scheme: 'gbt47678.5', code: '01002', name: '污水井盖' },
       urgency: 'normal',
       attachments: [{ kind: 'photo', url: 'https://img.example.cn/ebh/1.jpg', mediaType: null }],
       channelFields: { clientSource: 'app', appVersion: '3.2.1' },
@@ -78,7 +78,7 @@ describe('mapped-webhook normalize', () => {
     expect(f('09-bd09.json').location.point?.crs).toBe('BD-09');
     expect(f('14-critical.json').urgency).toBe('critical');
     expect(f('15-unknown-appeal-type.json').appealType).toBe('unknown');
-    expect(f('16-unmapped-category.json').channelCategory).toEqual({ scheme: 'district-app', code: 'Z9999', name: '其他' });
+    expect(f('16-unmapped-category.json').channelCategory).toEqual({ scheme: 'gbt47678.5', code: 'Z9999', name: '其他' });
     expect(f('22-numeric-id.json').sourceId).toBe('20261120022');
   });
 
@@ -120,10 +120,10 @@ describe('mapped-webhook transport', () => {
       const body = readFileSync(join(dir, f));
       const res = await ctx.http.inject({ method: 'POST', url: '/intake/district-app', payload: body, headers: hexSig(body) });
       if (f.includes('.invalid.')) expect({ f, status: res.statusCode }).toEqual({ f, status: 400 });
-      else expect({ f, status: res.statusCode }).toEqual({ f, status: f.endsWith('-b.json') ? 200 : 202 });
+      else expect({ f, status: res.statusCode }).toEqual({ f, status: 202 });
     }
     expect(ctx.tickets.length).toBeGreaterThanOrEqual(20);
-    for (const t of ctx.tickets) expect(validateTicket(t)).toBe(true);
+    for (const t of ctx.tickets) expect(validateTicket(t) ? null : { id: (t as { source: { sourceId: string } }).source.sourceId, errors: validateTicket.errors }).toBeNull();
     const bad = Buffer.from('{"id":"x","content":{"body":"y"}}');
     const unsigned = await ctx.http.inject({ method: 'POST', url: '/intake/district-app', payload: bad, headers: { 'content-type': 'application/json', 'x-ebh-signature': 'sha256=' + '0'.repeat(64) } });
     expect(unsigned.statusCode).toBe(401);
@@ -142,3 +142,31 @@ describe('mapped-webhook transport', () => {
     await ctx.http.close();
   });
 });
+
+describe('hostile values in code tables (regression: constructor/__proto__/toString crashed with a 500 and no dead letter)', () => {
+  const c = cfg('district-app');
+  const base = JSON.parse(readFileSync(join(dir, '01-manhole.json'), 'utf8')) as Record<string, unknown>;
+
+  it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf'])('%s as category, appeal type, urgency and datum reads own table entries only', (k) => {
+    const doc = { ...base, type: k, level: k, category: { code: k, name: null }, geo: { ...(base.geo as object), type: 'gcj02' } };
+    const d = normalizeMapped(raw(Buffer.from(JSON.stringify(doc))), c);
+    expect(d.appealType).toBe('unknown');
+    expect(d.urgency).toBe('normal');
+    expect(d.channelCategory).toEqual({ scheme: 'district-app', code: k, name: null });
+    expect(() => normalizeMapped(raw(Buffer.from(JSON.stringify({ ...base, geo: { ...(base.geo as object), type: k } }))), c)).toThrow(PayloadError);
+  });
+
+  it('through the webhook: a 4xx (or a ticket) and a dead letter, never a 500', async () => {
+    const { ctx, c: conn } = connector('district-app');
+    await conn.start();
+    for (const k of ['constructor', '__proto__', 'toString']) {
+      const body = Buffer.from(JSON.stringify({ ...base, id: `H-${k}`, type: k, level: k, category: { code: k }, geo: { ...(base.geo as object), type: k } }));
+      const r = await ctx.http.inject({ method: 'POST', url: '/intake/district-app', payload: body, headers: hexSig(body) });
+      expect(r.statusCode).toBe(400);
+      expect(r.body).not.toContain(k);
+    }
+    expect(ctx.rejected).toHaveLength(3);
+    await ctx.http.close();
+  });
+});
+

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { lookup } from '../../core/sdk/tables';
 import { PayloadError } from '../../core/errors';
 import { decodeStrict, type SupportedCharset } from '../../core/sdk/charset';
 import type { RawInput } from '../../core/sdk/connector';
@@ -73,6 +74,8 @@ export interface MappedConfigCore {
   /** Configured mapping version; when absent, a hash of mapping + tables + defaults. */
   mappingVersion?: string;
   maxDepth: number;
+  /** Source values that identify a person, published as keyed tokens (see TicketDraft.personal). */
+  personal?: { sourceId?: boolean; channelFields?: string[] };
 }
 
 const POINTER = /^(\/([^~]|~[01])*)+$/;
@@ -181,7 +184,7 @@ export function normalizeMapped(raw: RawInput, c: MappedConfigCore): TicketDraft
   const appealRaw = str(doc, m.appealType, 64);
   const urgencyRaw = str(doc, m.urgency, 64);
   const catRaw = str(doc, m.category, 64) ?? d.category ?? null;
-  const mappedCat = catRaw !== null ? t.category?.[catRaw] : undefined;
+  const mappedCat = lookup(t.category, catRaw);
   const catName = str(doc, m.categoryName, 128);
 
   let point: TicketDraft['location']['point'] = null;
@@ -191,8 +194,8 @@ export function normalizeMapped(raw: RawInput, c: MappedConfigCore): TicketDraft
     if ((lon === null) !== (lat === null)) throw bad(`${m.point.lon} and ${m.point.lat} must both be present or both absent`, lon === null ? m.point.lon : m.point.lat);
     if (lon !== null && lat !== null) {
       const crsRaw = m.point.crsFrom ? str(doc, m.point.crsFrom, 32) : null;
-      const crs = (crsRaw !== null ? t.crs?.[crsRaw] : undefined) ?? m.point.crs ?? d.crs ?? 'WGS-84';
-      if (crsRaw !== null && !t.crs?.[crsRaw]) throw bad(`${m.point.crsFrom} "${crsRaw}" is not in tables.crs`, m.point.crsFrom ?? '/');
+      const crs = lookup(t.crs, crsRaw) ?? m.point.crs ?? d.crs ?? 'WGS-84';
+      if (crsRaw !== null && !lookup(t.crs, crsRaw)) throw bad(`${m.point.crsFrom} is not a datum in tables.crs`, m.point.crsFrom ?? '/');
       point = { lon, lat, crs };
     }
   }
@@ -228,7 +231,7 @@ export function normalizeMapped(raw: RawInput, c: MappedConfigCore): TicketDraft
     },
     title: str(doc, m.title, 300),
     text,
-    appealType: appealRaw !== null ? (t.appealType?.[appealRaw] ?? 'unknown') : (d.appealType ?? 'unknown'),
+    appealType: appealRaw !== null ? (lookup(t.appealType, appealRaw) ?? 'unknown') : (d.appealType ?? 'unknown'),
     location: {
       address: str(doc, m.address, 500),
       point,
@@ -238,9 +241,10 @@ export function normalizeMapped(raw: RawInput, c: MappedConfigCore): TicketDraft
       grid: str(doc, m.grid, 32),
     },
     channelCategory: catRaw === null ? null : { scheme: c.categoryScheme, code: mappedCat?.code ?? catRaw, name: mappedCat?.name ?? catName ?? null },
-    urgency: urgencyRaw !== null ? (t.urgency?.[urgencyRaw] ?? 'normal') : (d.urgency ?? 'normal'),
+    urgency: urgencyRaw !== null ? (lookup(t.urgency, urgencyRaw) ?? 'normal') : (d.urgency ?? 'normal'),
     attachments,
     channelFields,
     mappingVersion: mappingVersionOf(c),
+    ...(c.personal ? { personal: { sourceId: c.personal.sourceId === true, channelFields: c.personal.channelFields ?? [] } } : {}),
   };
 }

@@ -53,6 +53,15 @@ export const mappedWebhookSpec: ConnectorSpec<MappedWebhookConfig> = {
       charset: { enum: ['utf-8', 'gbk', 'gb18030'], default: 'utf-8', description: 'Charset of the body; decoded strictly (undecodable bytes are a 400).' },
       categoryScheme: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[a-z0-9][a-z0-9.-]*$', default: 'mapped', description: 'Code scheme written on channelCategory.scheme, e.g. the channel name.', examples: ['district-app'] },
       mappingVersion: { type: 'string', minLength: 1, maxLength: 64, description: 'Version stamped on tickets (trace.mappingVersion); defaults to mapped/<hash of charset, mapping, tables and defaults>.', examples: ['district-app/3'] },
+      personal: {
+        description: 'Source values that identify a person (an openid or phone used as the report id, a user id kept in channelFields): the hub publishes keyed tokens (HMAC with pii.tokenSecret) in their place. A source id holding a phone, ID number or e-mail is tokenised without this.',
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          sourceId: { type: 'boolean', default: false, description: 'The report id is personal (e.g. the sender\'s openid plus a counter).' },
+          channelFields: { type: 'array', maxItems: 20, items: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9_.-]{0,63}$' }, default: [], description: 'Keys of mapping.channelFields whose values are personal ids.' },
+        },
+      },
       signature: {
         description: 'How requests are authenticated: standard-webhooks (webhook-id/-timestamp/-signature), hmac-sha256-hex (hex HMAC-SHA256 of the body in one header, no timestamp), or none (testing only).',
         type: 'object',

@@ -16,7 +16,7 @@ describe('message-board normalize', () => {
       occurredAt: '2026-01-05T01:01:00.000Z',
       reporter: { name: '网友某某', phone: null, userId: 'u900001', anonymous: false, role: 'resident' },
       title: '小区旁工地夜间施工扰民',
-      text: '尊敬的市长：\n江岸区后湖大道某工地 每天夜里 施工到凌晨，噪音严重影响休息。\n恳请相关部门处理！',
+      text: '尊敬的市长：\n江岸区后湖大道某工地每天夜里施工到凌晨，噪音严重影响休息。\n恳请相关部门处理！',
       appealType: 'complaint',
       location: { district: '江岸区', point: null, address: null },
       channelCategory: { scheme: 'message-board-domain', code: '3', name: '城建' },
@@ -29,7 +29,7 @@ describe('message-board normalize', () => {
   });
 
   it('strips scripts, styles and comments and decodes entities once', () => {
-    expect(normalizeBoardPost(raw('06-script-style-comment.json'))).toMatchObject({ title: '路灯 不亮', text: '某路段路灯已坏一个月。\n夜间出行不安全。' });
+    expect(normalizeBoardPost(raw('06-script-style-comment.json'))).toMatchObject({ title: '路灯不亮', text: '某路段路灯已坏一个月。\n夜间出行不安全。' });
     expect(normalizeBoardPost(raw('05-entities.json'))).toMatchObject({ title: '关于“停车难”的问题 & 建议', text: '小区车位比例<1:1，晚上 停车难…🚗' });
     expect(normalizeBoardPost(raw('21-nested-lists.json')).text).toBe('加装电梯\n改造管网\n增加停车位');
   });

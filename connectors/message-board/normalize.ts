@@ -1,4 +1,5 @@
 import { PayloadError } from '../../core/errors';
+import { lookup } from '../../core/sdk/tables';
 import type { RawInput } from '../../core/sdk/connector';
 import { compilePayloadSchema, decodeUtf8, parseJson } from '../../core/sdk/decode';
 import type { TicketDraft } from '../../core/sdk/draft';
@@ -54,7 +55,7 @@ export function normalizeBoardPost(raw: RawInput): TicketDraft {
     reporter: { name: anonymous ? null : blank(p.nickName), phone: null, userId: anonymous ? null : blank(p.uid), anonymous, role: 'resident' },
     title: title.length > 0 ? title : null,
     text,
-    appealType: APPEAL[p.typeName] ?? 'unknown',
+    appealType: lookup(APPEAL, p.typeName) ?? 'unknown',
     location: { address: null, point: null, district: blank(p.county), street: null, community: null, grid: null },
     channelCategory: domainCode ? { scheme: 'message-board-domain', code: domainCode, name: blank(p.domainName) } : null,
     urgency: 'normal',

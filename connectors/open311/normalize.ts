@@ -36,24 +36,54 @@ const MAX_FIELDS = 200;
 
 const validate = compilePayloadSchema<Open311Request>(nativeSchema as Record<string, unknown>);
 const bad = (message: string, dataPath: string): PayloadError => new PayloadError('INTAKE_ERR_PAYLOAD_INVALID', message, { dataPath });
+// names that would reach an object's prototype if used as keys
+const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** A field name for messages and data paths: the spec's names only, never what a client invented. */
+const fieldPath = (k: string): string => (FIELDS.includes(k) ? `/${k}` : '/');
+
+/**
+ * Decodes one application/x-www-form-urlencoded component: `+` is a space, `%XX` a byte, and the
+ * bytes must be UTF-8 ("UTF-8 is required everywhere", GeoReport v2). A malformed escape or an
+ * invalid byte sequence is a 400, never a silent U+FFFD.
+ */
+function decodeComponent(s: string, path: string): string {
+  if (!s.includes('%') && !s.includes('+')) return s;
+  const t = s.replace(/\+/g, ' ');
+  if (!t.includes('%')) return t;
+  if (/%(?![0-9A-Fa-f]{2})/.test(t)) throw new PayloadError('INTAKE_ERR_BAD_ENCODING', 'a form value has a malformed percent escape', { dataPath: path });
+  return t.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => {
+    try {
+      return utf8.decode(Buffer.from(run.replace(/%/g, ''), 'hex'));
+    } catch {
+      throw new PayloadError('INTAKE_ERR_BAD_ENCODING', 'a percent-decoded form value is not valid UTF-8', { dataPath: path });
+    }
+  });
+}
 
 function fromForm(text: string): Record<string, unknown> {
-  const params = new URLSearchParams(text);
   const out: Record<string, unknown> = {};
   const attribute: Record<string, string | string[]> = {};
   let n = 0;
-  for (const [k, v] of params) {
+  for (const pair of text.split('&')) {
+    if (pair === '') continue;
     if (++n > MAX_FIELDS) throw bad(`more than ${MAX_FIELDS} form fields`, '/');
+    const eq = pair.indexOf('=');
+    const k = decodeComponent(eq === -1 ? pair : pair.slice(0, eq), '/');
+    const v = decodeComponent(eq === -1 ? '' : pair.slice(eq + 1), fieldPath(k));
     const attr = /^attribute\[([^\]]{1,64})\](\[\])?$/.exec(k);
     if (attr) {
       const code = attr[1] as string;
+      if (FORBIDDEN.has(code)) throw bad('an attribute code is not allowed (reserved name)', '/attribute');
       if (attr[2]) {
-        const cur = attribute[code];
+        const cur = Object.prototype.hasOwnProperty.call(attribute, code) ? attribute[code] : undefined;
         attribute[code] = Array.isArray(cur) ? [...cur, v] : cur === undefined ? [v] : [cur, v];
       } else attribute[code] = v;
       continue;
     }
-    if (Object.prototype.hasOwnProperty.call(out, k)) throw bad(`field ${k} is given twice`, `/${k}`);
+    if (FORBIDDEN.has(k)) throw bad('a field name is not allowed (reserved name)', '/');
+    if (Object.prototype.hasOwnProperty.call(out, k)) throw bad(FIELDS.includes(k) ? `field ${k} is given twice` : 'a field is given twice', fieldPath(k));
     out[k] = v;
   }
   if (Object.keys(attribute).length > 0) out.attribute = attribute;
@@ -64,7 +94,11 @@ function fromJson(text: string): Record<string, unknown> {
   const doc = parseJson(text, 4);
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw bad('body must be a JSON object', '/');
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(doc)) out[k] = typeof v === 'number' ? String(v) : v;
+  for (const [k, v] of Object.entries(doc)) {
+    if (FORBIDDEN.has(k)) throw bad('a field name is not allowed (reserved name)', '/');
+    if (k === 'attribute' && v !== null && typeof v === 'object' && Object.keys(v).some((c) => FORBIDDEN.has(c))) throw bad('an attribute code is not allowed (reserved name)', '/attribute');
+    out[k] = typeof v === 'number' ? String(v) : v;
+  }
   return out;
 }
 
@@ -84,7 +118,9 @@ export function parseRequest(raw: RawInput): Open311Request {
 
 /**
  * The source id of a request: Open311 clients send none, so it is a hash of what was reported
- * (everything but api_key). A client retrying the same POST gets the same ticket back.
+ * (everything but api_key). A client retrying the same POST gets the same ticket back. The hash
+ * covers the reporter's phone and name, so it is never published as is: the draft marks it
+ * personal and the enrich stage publishes a keyed HMAC (`o311-…` under `pii.tokenSecret`).
  */
 export function requestKey(r: Open311Request): string {
   const { api_key: _key, ...rest } = r;
@@ -137,5 +173,6 @@ export function normalizeOpen311(raw: RawInput): TicketDraft {
     attachments: r.media_url ? [{ kind: 'photo', url: r.media_url, mediaType: null }] : [],
     channelFields,
     mappingVersion: MAPPING_VERSION,
+    personal: { sourceId: true },
   };
 }

@@ -11,12 +11,13 @@ import type { CanonicalTicket, DeadLetter } from '../../core/schema/types';
 import { validateDeadLetter, validateTicket } from '../../core/schema/validators';
 import { BROKERS, readTopic } from '../../core/testing/kafka';
 import { packageRoot } from '../../core/util/paths';
+import { sharedDataDir } from '../../core/util/shared-data';
 
 /**
  * An Open311 client against the hub on the real broker, with the REAL 2012 Bloomington and 2014
- * Chicago samples from /work/shared/data/open311 (read at run time, never copied into the repo).
+ * Chicago samples from ../shared/data/open311 (read at run time, never copied into the repo).
  */
-const DATA = process.env.OPEN311_DATA ?? '/work/shared/data/open311';
+const DATA = process.env.OPEN311_DATA ?? join(sharedDataDir(), 'open311');
 const run = randomUUID().slice(0, 8);
 const catalogId = `o311c-${run}`;
 const realId = `o311r-${run}`;
@@ -49,6 +50,7 @@ beforeAll(async () => {
   hub = new Hub(
     validateConfig({
       server: { host: '127.0.0.1', port: 0 },
+      admin: { host: '127.0.0.1', port: 0 },
       output: { type: 'kafka', kafka: { brokers: BROKERS, writeTimeoutMs: 5000, connectionTimeoutMs: 1000 } },
       connectors: [
         { id: catalogId, type: 'open311', config: { basePath: `/open311/${catalogId}/v2`, apiKeys: [KEY, 'demo-api-key-0001'] } },

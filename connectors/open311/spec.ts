@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -6,7 +7,8 @@ import type { ConnectorContext, ConnectorSpec, RawInput } from '../../core/sdk/c
 import { PushConnector } from '../../core/sdk/push-connector';
 import { registerWebhook, type WebhookResponder } from '../../core/sdk/webhook';
 import { ulidTime } from '../../core/ids';
-import { maskText } from '../../core/pii/mask';
+import { maskText, maskUrl, prepareIdentity } from '../../core/pii/mask';
+import type { CanonicalTicket } from '../../core/schema/types';
 import { packageRoot } from '../../core/util/paths';
 import { normalizeOpen311, parseRequest } from './normalize';
 
@@ -39,8 +41,13 @@ export interface Open311Config {
  *   service_notice, account_id}]` (the hub ticket id) only once the ticket is durable;
  * - GET  {basePath}/requests/{id}.json — status `open` for a ticket this connector made durable.
  *   Status comes from the hub, which knows "received and durable" only: there is no closed-loop
- *   feedback yet, so it is never `closed`. The index is in memory, bounded (`statusIndexSize`,
- *   oldest first out) and lost on restart: older ids answer 404.
+ *   feedback yet, so it is never `closed`. With a ticket store (core/store, the default with the
+ *   embedded output; PostgreSQL for a fleet) the answer comes from the stored ticket, so it
+ *   survives restarts and any instance answers it; `expected_datetime` is the SLA due time and
+ *   `agency_responsible` the routed department. A request made durable here but not yet
+ *   materialised is answered from a bounded in-memory index (`statusIndexSize`, oldest first
+ *   out), which is all there is without a store (lost on restart: older ids answer 404). A store
+ *   that cannot be read answers 503 with Retry-After rather than a false 404.
  * Errors use the spec's format: `[{"code": <http status>, "description": "..."}]`.
  */
 export const open311Spec: ConnectorSpec<Open311Config> = {
@@ -56,7 +63,7 @@ export const open311Spec: ConnectorSpec<Open311Config> = {
     properties: {
       basePath: { type: 'string', pattern: '^/[A-Za-z0-9/_-]*[A-Za-z0-9_-]$', maxLength: 200, default: '/open311/v2', description: 'Where the GeoReport v2 endpoint lives; one per connector instance.', examples: ['/open311/v2'] },
       apiKeys: {
-        description: 'Accepted api_key values for POST requests (GeoReport v2: "Requires API Key: Yes"); a missing or unknown key is a 403. null accepts requests without a key.',
+        description: 'Accepted api_key values for POST requests (GeoReport v2: "Requires API Key: Yes"), sent as a form field, a JSON key or in the query string (?api_key=, as the open311 1.1 client does); compared in constant time; a missing or unknown key is a 403. null accepts requests without a key (testing only: `intake-hub start` refuses it outside the demo).',
         anyOf: [{ type: 'array', minItems: 1, maxItems: 50, items: { type: 'string', minLength: 8, maxLength: 256 } }, { type: 'null' }],
         default: null,
         'x-secret': true,
@@ -132,11 +139,11 @@ interface IndexedRequest {
   service_name: string | null;
   service_code: string;
   description: string | null;
-  agency_responsible: null;
+  agency_responsible: string | null;
   service_notice: string;
   requested_datetime: string;
   updated_datetime: string;
-  expected_datetime: null;
+  expected_datetime: string | null;
   address: string | null;
   address_id: string | null;
   zipcode: null;
@@ -152,12 +159,14 @@ class Open311Connector extends PushConnector {
   readonly servicesSource: 'catalog' | 'config';
   private readonly codes: Map<string, Open311Service>;
   private readonly index = new Map<string, IndexedRequest>();
+  private readonly keyDigests: Buffer[];
 
   constructor(
     private readonly config: Open311Config,
     ctx: ConnectorContext,
   ) {
     super(open311Spec as ConnectorSpec<never>, ctx);
+    this.keyDigests = (config.apiKeys ?? []).map(digest);
     const configured: Open311Service[] = config.services.list.map((s) => ({ service_code: s.service_code, service_name: s.service_name, description: s.description ?? s.service_name, metadata: false, type: 'realtime', keywords: s.keywords ?? '', group: s.group ?? '' }));
     let services = configured;
     let source: 'catalog' | 'config' = 'config';
@@ -173,16 +182,29 @@ class Open311Connector extends PushConnector {
     this.servicesSource = source;
     this.codes = new Map(services.map((s) => [s.service_code, s]));
     const base = config.basePath;
-    const running = (): boolean => this.tracker.state === 'running';
+    const running = this.accepting;
 
     ctx.http.get(`${base}/services.json`, async (_req, reply) => (running() ? reply.send(this.services) : errors(reply.header('retry-after', '5'), 503, 'service temporarily unavailable')));
 
     ctx.http.get<{ Params: { file: string } }>(`${base}/requests/:file`, async (req: FastifyRequest<{ Params: { file: string } }>, reply) => {
       const m = /^([0-9A-Za-z]{1,64})\.json$/.exec(req.params.file);
-      if (!m) return errors(reply, 404, `no request ${req.params.file.slice(0, 80)} (only the .json format is served)`);
-      const r = this.index.get(m[1] as string);
-      if (!r) return errors(reply, 404, `service_request_id ${m[1]} not found`);
-      return reply.send([r]);
+      if (!m) return errors(reply, 404, 'no such request (only the .json format is served)');
+      const id = m[1] as string;
+      const local = this.index.get(id);
+      const store = this.ctx.ticketStore;
+      if (!store) return local ? reply.send([local]) : errors(reply, 404, 'service_request_id not found');
+      let stored: CanonicalTicket | null;
+      try {
+        stored = await store.ticket(id);
+      } catch {
+        if (local) return reply.send([local]);
+        return errors(reply.header('retry-after', '5'), 503, 'status temporarily unavailable, retry later');
+      }
+      // Only this connector's requests: another channel's ticket id is not an Open311 request here.
+      if (stored && stored.source.connectorId === this.ctx.id) return reply.send([this.statusOf(stored)]);
+      // Made durable here but not materialised yet (the store follows the processor within moments).
+      if (local) return reply.send([local]);
+      return errors(reply, 404, 'service_request_id not found');
     });
 
     const respond: WebhookResponder = {
@@ -214,21 +236,21 @@ class Open311Connector extends PushConnector {
     );
   }
 
-  /** GeoReport v2: api_key is a request argument (form field or JSON key); 403 when missing or wrong. */
+  /**
+   * GeoReport v2: api_key is a request argument: a form field or JSON key of the body or, as the
+   * open311 1.1 client sends it, a query-string argument (the body's wins when both are given).
+   * Compared in constant time against every configured key; 403 when missing or wrong.
+   */
   private checkApiKey(body: Buffer, req: FastifyRequest): void {
-    let key: string | undefined;
-    try {
-      key = parseRequest({ transport: 'webhook', body, contentType: String(req.headers['content-type'] ?? ''), headers: {} }).api_key;
-    } catch {
-      key = undefined; // unparseable: let normalisation reject it with its own reason, unless no key can be found
-      const m = /(?:^|&)api_key=([^&]{1,256})/.exec(body.subarray(0, 8192).toString('latin1'));
-      key = m?.[1] ? decodeURIComponent(m[1].replace(/\+/g, ' ')) : undefined;
-      if (key === undefined) {
-        const j = /"api_key"\s*:\s*"([^"]{1,256})"/.exec(body.subarray(0, 8192).toString('utf8'));
-        key = j?.[1];
-      }
+    let key = apiKeyOfBody(body, String(req.headers['content-type'] ?? ''));
+    if (key === undefined) {
+      const q = (req.query ?? {}) as Record<string, unknown>;
+      const v = Object.prototype.hasOwnProperty.call(q, 'api_key') ? q.api_key : undefined;
+      if (Array.isArray(v)) throw new PayloadError('INTAKE_ERR_SIGNATURE', 'api_key is given twice', { httpStatus: 403, dataPath: '/api_key' });
+      key = typeof v === 'string' && v.length > 0 && v.length <= 256 ? v : undefined;
     }
-    if (!key || !(this.config.apiKeys ?? []).includes(key)) throw new PayloadError('INTAKE_ERR_SIGNATURE', key ? 'api_key is not valid' : 'api_key is required', { httpStatus: 403, dataPath: '/api_key' });
+    if (!key) throw new PayloadError('INTAKE_ERR_SIGNATURE', 'api_key is required', { httpStatus: 403, dataPath: '/api_key' });
+    if (!keyMatches(key, this.keyDigests)) throw new PayloadError('INTAKE_ERR_SIGNATURE', 'api_key is not valid', { httpStatus: 403, dataPath: '/api_key' });
   }
 
   /** GeoReport v2: an unknown service_code is a 404 (dead-lettered like any refusal). */
@@ -241,11 +263,37 @@ class Open311Connector extends PushConnector {
       return false; // submit dead-letters it with the precise reason
     }
     if (this.codes.has(code)) return false;
-    const e = new PayloadError('INTAKE_ERR_PAYLOAD_INVALID', `service_code ${code} was not found (see services.json)`, { httpStatus: 404, dataPath: '/service_code' });
+    const e = new PayloadError('INTAKE_ERR_PAYLOAD_INVALID', 'service_code was not found (see services.json)', { httpStatus: 404, dataPath: '/service_code' });
     const id = await this.ctx.reject(raw, e, 'transport');
     this.tracker.outcome({ outcome: 'rejected', error: e, deadLetterId: id });
-    errors(reply, 404, `service_code ${code} was not found (ref ${id})`);
+    errors(reply, 404, `service_code was not found (see services.json; ref ${id})`);
     return true;
+  }
+
+  /** A GeoReport v2 service request built from the stored (masked, classified, routed) ticket. */
+  private statusOf(t: CanonicalTicket): IndexedRequest {
+    const code = t.channelCategory?.scheme === 'open311' ? t.channelCategory.code : '';
+    const second = (iso: string | null): string | null => (iso ? new Date(iso).toISOString().replace(/\.\d{3}Z$/, 'Z') : null);
+    const received = second(t.source.receivedAt) as string;
+    return {
+      service_request_id: t.id,
+      status: 'open',
+      status_notes: null,
+      service_name: this.codes.get(code)?.service_name ?? null,
+      service_code: code,
+      description: t.text,
+      agency_responsible: t.routing.department,
+      service_notice: this.config.serviceNotice,
+      requested_datetime: received,
+      updated_datetime: second(t.trace.processedAt) ?? received,
+      expected_datetime: second(t.routing.dueAt),
+      address: t.location.address,
+      address_id: typeof t.channelFields.addressId === 'string' ? t.channelFields.addressId : null,
+      zipcode: null,
+      lat: t.location.point?.lat ?? null,
+      long: t.location.point?.lon ?? null,
+      media_url: t.attachments[0]?.url ?? null,
+    };
   }
 
   private remember(ticketId: string, raw: RawInput): void {
@@ -257,30 +305,61 @@ class Open311Connector extends PushConnector {
       return;
     }
     const at = new Date(ulidTime(ticketId)).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    // served to anyone holding the id: every free-text field masked like the ticket's, with the
+    // reporter's own name, phone and ids masked wherever they recur
+    const id = prepareIdentity({ names: [`${r.last_name ?? ''}${r.first_name ?? ''}`, `${r.first_name ?? ''} ${r.last_name ?? ''}`], phones: [r.phone], ids: [r.email, r.account_id, r.device_id] });
     this.index.set(ticketId, {
       service_request_id: ticketId,
       status: 'open',
       status_notes: null,
       service_name: this.codes.get(r.service_code)?.service_name ?? null,
       service_code: r.service_code,
-      // served to anyone holding the id: masked like the ticket text
-      description: r.description ? maskText(r.description) : null,
+      description: r.description ? maskText(r.description, id) : null,
       agency_responsible: null,
       service_notice: this.config.serviceNotice,
       requested_datetime: at,
       updated_datetime: at,
       expected_datetime: null,
-      address: r.address_string ?? null,
-      address_id: r.address_id ?? null,
+      address: r.address_string ? maskText(r.address_string, id) : null,
+      address_id: r.address_id ? maskText(r.address_id, id) : null,
       zipcode: null,
       lat: r.lat !== undefined ? Number(r.lat) : null,
       long: r.long !== undefined ? Number(r.long) : null,
-      media_url: r.media_url ?? null,
+      media_url: r.media_url ? maskUrl(r.media_url, id) : null,
     });
     while (this.index.size > this.config.statusIndexSize) {
       const oldest = this.index.keys().next().value;
       if (oldest === undefined) break;
       this.index.delete(oldest);
     }
+  }
+}
+
+const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
+
+/** Constant time in the key's content: every configured key is compared, digests of equal length. */
+function keyMatches(key: string, digests: Buffer[]): boolean {
+  const d = digest(key);
+  let ok = false;
+  for (const k of digests) ok = timingSafeEqual(d, k) || ok;
+  return ok;
+}
+
+/** The api_key of a body (form field or JSON key), or undefined when there is none or it does not parse. */
+function apiKeyOfBody(body: Buffer, contentType: string): string | undefined {
+  try {
+    return parseRequest({ transport: 'webhook', body, contentType, headers: {} }).api_key;
+  } catch {
+    // unparseable: normalisation rejects it with its own reason once the key is checked
+    const head = body.subarray(0, 8192).toString('latin1');
+    const m = /(?:^|&)api_key=([^&]{1,256})/.exec(head);
+    if (m?.[1]) {
+      try {
+        return decodeURIComponent(m[1].replace(/\+/g, ' '));
+      } catch {
+        return undefined;
+      }
+    }
+    return /"api_key"\s*:\s*"([^"\\]{1,256})"/.exec(body.subarray(0, 8192).toString('utf8'))?.[1];
   }
 }

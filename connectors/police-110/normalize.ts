@@ -1,4 +1,5 @@
 import { PayloadError } from '../../core/errors';
+import { lookup } from '../../core/sdk/tables';
 import type { RawInput } from '../../core/sdk/connector';
 import { compilePayloadSchema } from '../../core/sdk/decode';
 import type { TicketDraft } from '../../core/sdk/draft';
@@ -53,7 +54,7 @@ export function callTime(s: string): string {
   const text = compact ? `${compact[1]}-${compact[2]}-${compact[3]}T${compact[4]}:${compact[5]}:${compact[6]}` : s.replace(' ', 'T');
   const withZone = /(Z|[+-]\d{2}:\d{2})$/.test(text) ? text : `${text}+08:00`;
   const t = Date.parse(withZone);
-  if (Number.isNaN(t)) throw new PayloadError('INTAKE_ERR_PAYLOAD_INVALID', `BJSJ "${s}" is not a valid time`, { dataPath: '/BJSJ' });
+  if (Number.isNaN(t)) throw new PayloadError('INTAKE_ERR_PAYLOAD_INVALID', 'BJSJ is not a valid time', { dataPath: '/BJSJ' });
   return new Date(t).toISOString();
 }
 
@@ -64,7 +65,7 @@ export function callTime(s: string): string {
 export function parseHandover(raw: RawInput): JqxxRecord {
   const doc = parseXml(raw.body, XML_LIMITS);
   const root = doc.JQXX;
-  if (root === undefined) throw new PayloadError('INTAKE_ERR_PAYLOAD_INVALID', `root element must be <JQXX> (got <${Object.keys(doc)[0] ?? ''}>)`, { dataPath: '/' });
+  if (root === undefined) throw new PayloadError('INTAKE_ERR_PAYLOAD_INVALID', 'root element must be <JQXX>', { dataPath: '/' });
   if (typeof root !== 'object' || Array.isArray(root)) throw new PayloadError('INTAKE_ERR_PAYLOAD_INVALID', '<JQXX> must hold the report fields', { dataPath: '/' });
   return validate(root);
 }
@@ -74,7 +75,7 @@ export function normalizePolice110(raw: RawInput, config: Police110NormalizeConf
   const r = parseHandover(raw);
   const lon = blank(r.JD);
   const lat = blank(r.WD);
-  const point = lon !== null && lat !== null ? { lon: Number(lon), lat: Number(lat), crs: r.ZBX ? (CRS[r.ZBX] ?? 'CGCS2000') : (config.defaultCrs ?? 'CGCS2000') } : null;
+  const point = lon !== null && lat !== null ? { lon: Number(lon), lat: Number(lat), crs: r.ZBX ? (lookup(CRS, r.ZBX) ?? 'CGCS2000') : (config.defaultCrs ?? 'CGCS2000') } : null;
   if (point && (Math.abs(point.lon) > 180 || Math.abs(point.lat) > 90)) throw new PayloadError('INTAKE_ERR_PAYLOAD_INVALID', 'JD/WD are out of range', { dataPath: '/JD' });
   const anonymous = r.NMBJ === '1' || blank(r.BJR) === '匿名';
   const phone = blank(r.LXDH);
@@ -97,10 +98,10 @@ export function normalizePolice110(raw: RawInput, config: Police110NormalizeConf
     },
     title: blank(r.JQLBMC),
     text: r.JYQK,
-    appealType: r.SQLX ? (APPEAL[r.SQLX] ?? 'unknown') : 'unknown',
+    appealType: r.SQLX ? (lookup(APPEAL, r.SQLX) ?? 'unknown') : 'unknown',
     location: { address: blank(r.SFDZ), point, district: blank(r.XZQH), street: null, community: null, grid: null },
     channelCategory: { scheme: CATEGORY_SCHEME, code: r.JQLB, name: blank(r.JQLBMC) },
-    urgency: URGENCY[r.JJCD ?? ''] ?? 'normal',
+    urgency: lookup(URGENCY, r.JJCD ?? '') ?? 'normal',
     attachments: urls.map((url) => ({ kind: 'photo' as const, url, mediaType: null })),
     channelFields,
     mappingVersion: MAPPING_VERSION,

@@ -5,6 +5,7 @@ import { PushConnector } from '../../core/sdk/push-connector';
 import { registerWebhook, type WebhookResponder } from '../../core/sdk/webhook';
 import { flatXml } from '../../core/sdk/xml';
 import type { Crs } from '../../core/schema/types';
+import { POLICE_MATTER_CODES } from './codes';
 import { isPoliceMatter, normalizePolice110 } from './normalize';
 
 export interface Police110Config {
@@ -58,7 +59,7 @@ export const police110Spec: ConnectorSpec<Police110Config> = {
         maxItems: 200,
         uniqueItems: true,
         items: { type: 'string', minLength: 1, maxLength: 16, pattern: '^[0-9A-Za-z]+$' },
-        default: ['01', '02', '03', '04', '05'],
+        default: [...POLICE_MATTER_CODES],
         description: 'Police-matter category codes (JQLB) bounced back to 110 instead of ticketed; a code matches itself and every code it prefixes ("02" bounces "0201").',
         examples: [['01', '02', '03', '04', '05']],
       },
@@ -89,7 +90,7 @@ class Police110Connector extends PushConnector {
     const now = (): string => new Date(ctx.clock.now()).toISOString();
     const receipt = (reply: FastifyReply, status: number, fields: Record<string, string | null>): FastifyReply => reply.code(status).header('content-type', XML_TYPE).send(flatXml('QSHZ', fields));
     const respond: WebhookResponder = {
-      durable: (reply, r, raw) => receipt(reply, 200, { JQBH: this.jqbh.get(raw) ?? jqbhOf(raw), JG: 'QS', GDBH: r.ticketId, CF: r.outcome === 'duplicate' ? '1' : '0', QSSJ: now() }),
+      durable: (reply, r, raw) => receipt(reply, 200, { JQBH: this.jqbh.get(raw) ?? jqbhOf(raw), JG: 'QS', GDBH: r.ticketId, QSSJ: now() }),
       refused: (reply, e, deadLetterId, raw) =>
         receipt(reply, e.httpStatus >= 400 ? e.httpStatus : 500, { JQBH: jqbhOf(raw), JG: 'CW', CWDM: e.code, CWXX: e.message.slice(0, 500), SJWZ: e.dataPath, JLBH: deadLetterId, QSSJ: now() }),
       unavailable: (reply, e) => receipt(reply, 503, { JG: 'CW', CWDM: e.code, CWXX: e.message.slice(0, 500), QSSJ: now() }),

@@ -11,17 +11,16 @@ import { normalizeResidentApp } from './normalize';
 import { residentAppSpec } from './spec';
 
 const raw = (body: string | Buffer): RawInput => ({ transport: 'webhook', body: Buffer.isBuffer(body) ? body : Buffer.from(body), contentType: 'application/json', headers: {} });
-const assemble = (i: number, r: RawInput) =>
+const assemble = (_i: number, r: RawInput) =>
   assembleTicket(normalizeResidentApp(r), {
-    ticketId: '01JC0000000000000000000000'.slice(0, 24) + String(i % 100).padStart(2, '0'),
     channel: 'resident-app',
     connectorId: 'resident-app',
+    dedupScope: 'resident-app',
     receivedAt: Date.UTC(2026, 10, 20),
-    rawTopic: 'intake.raw.v1',
+    rawTopic: 'intake.reports.v1',
     envelopeId: '01JC00000000000000000000ZZ',
     sha256: 'a'.repeat(64),
     tokenSecret: 'test-secret-of-some-length',
-    now: Date.UTC(2026, 10, 20),
   });
 
 describe('resident-app normalize', () => {

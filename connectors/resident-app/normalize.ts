@@ -1,4 +1,5 @@
 import { compilePayloadSchema, decodeUtf8, parseJson } from '../../core/sdk/decode';
+import { lookup } from '../../core/sdk/tables';
 import type { RawInput } from '../../core/sdk/connector';
 import type { TicketDraft } from '../../core/sdk/draft';
 import type { Crs } from '../../core/schema/types';
@@ -39,7 +40,7 @@ export const APPEAL: Record<string, TicketDraft['appealType']> = {
 export function normalizeResidentApp(raw: RawInput): TicketDraft {
   const r = parse(parseJson(decodeUtf8(raw.body)));
   const loc = r.location ?? null;
-  const point = loc && typeof loc.lng === 'number' && typeof loc.lat === 'number' ? { lon: loc.lng, lat: loc.lat, crs: CRS[loc.coordType ?? 'gcj02'] ?? 'GCJ-02' } : null;
+  const point = loc && typeof loc.lng === 'number' && typeof loc.lat === 'number' ? { lon: loc.lng, lat: loc.lat, crs: lookup(CRS, loc.coordType ?? 'gcj02') ?? 'GCJ-02' } : null;
   const anonymous = r.anonymous === true;
   return {
     sourceId: r.reportId,
@@ -47,7 +48,7 @@ export function normalizeResidentApp(raw: RawInput): TicketDraft {
     reporter: { name: anonymous ? null : (r.nickname ?? null), phone: anonymous ? null : (r.phone || null), userId: r.openid, anonymous, role: 'resident' },
     title: r.title ?? null,
     text: r.text,
-    appealType: r.appealType ? (APPEAL[r.appealType] ?? 'unknown') : 'unknown',
+    appealType: r.appealType ? (lookup(APPEAL, r.appealType) ?? 'unknown') : 'unknown',
     location: {
       address: loc?.address ?? null,
       point,

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sharedDataDir } from '../util/shared-data';
+import { EMITTED_CODE_TABLES } from '../../connectors/code-tables';
 import { buildDefaultCatalog } from './build';
 import { defaultCatalogPath } from './catalog';
 import { serializeCatalog } from './serialize';
@@ -11,12 +12,12 @@ if (!haveData) console.warn(`catalog build tests skipped: shared data not found 
 
 describe('catalog build', () => {
   maybe('rebuilds the committed default catalog byte for byte (deterministic, not stale)', () => {
-    const built = serializeCatalog(buildDefaultCatalog());
+    const built = serializeCatalog(buildDefaultCatalog(EMITTED_CODE_TABLES));
     expect(built).toBe(readFileSync(defaultCatalogPath(), 'utf8'));
   });
 
   maybe('carries provenance on every subcategory and all source codes', () => {
-    const doc = buildDefaultCatalog();
+    const doc = buildDefaultCatalog(EMITTED_CODE_TABLES);
     const subs = doc.categories.flatMap((c) => c.subcategories);
     expect(subs).toHaveLength(828);
     for (const s of subs) expect(s.provenance.length).toBeGreaterThan(0);

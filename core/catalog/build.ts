@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { sharedDataFile } from '../util/shared-data';
-import type { Category, CatalogDoc, ChannelCode, ChannelScheme, Provenance, Sla, Subcategory } from './types';
+import { CHANNEL_MAPS, PROJECT_SUBCATEGORIES } from './channel-maps';
+import type { Category, CatalogDoc, ChannelCode, ChannelScheme, EmittedCodeTable, Provenance, Sla, Subcategory, Urgency } from './types';
 import { serializeCatalog } from './serialize';
 
 /**
@@ -11,7 +12,7 @@ import { serializeCatalog } from './serialize';
  * codes and our own assignments go into the output; no message text is read.
  */
 
-export const DEFAULT_CATALOG_VERSION = 'default-2026.11.1';
+export const DEFAULT_CATALOG_VERSION = 'default-2026.12.1';
 export const EXPECTED = { categories: 20, subcategories: 828 } as const;
 
 const L1 = {
@@ -83,6 +84,8 @@ const SLA: Record<SlaProfile, Sla> = {
   complex: { critical: { hours: 24 }, urgent: { workingDays: 5 }, normal: { workingDays: 15 } },
 };
 const SAFETY_WORDS = /井盖|燃气|天然气|漏气|塌陷|危树|倒树|消防|电梯|危房|房屋安全|易燃易爆|危爆|危险化学品|事故|抢修|高空|积水|结冰|积雪|脱落|防汛|突发|群发|家庭暴力|走失|动物伤人|疫情|确诊|急救|隔离|核酸/;
+/** Matters that are emergencies whatever the channel says (the router uses the higher urgency). */
+const MIN_URGENCY: Record<string, Urgency> = { 'wuhan:228': 'critical' };
 const COMPLEX_WORDS = /征收|拆迁|规划|土地|诉讼|复议|仲裁|纪|贪污|滥用职权|失职|产权|招投标|资质|体制|改革|立法|政策/;
 
 function slaFor(cat: CategoryDef, name: string): Sla {
@@ -355,86 +358,6 @@ const WUHAN_DEPT: Record<string, string> = {
 const WUHAN_TERRITORIAL = new Set(['020', '008', '210', '267', '405', '406', '198', '001', '027', '316']);
 const WUHAN_L1: Record<string, string> = { '371': L1.transport, '386': L1.transport, '157': L1.transport, '198': L1.labour };
 
-// ---------------------------------------------------------------------------------------------
-// Hand-written channel code lists (no public list exists; see docs/catalog.md)
-
-/** 110 非警务警情 categories handed over to 12345 (our realistic list). */
-const POLICE_110: Array<[string, string, string]> = [
-  ['NP01', '噪音扰民', '=wuhan:008'],
-  ['NP02', '施工噪音扰民', '=gbt:08001'],
-  ['NP03', '停水漏水', '=wuhan:220'],
-  ['NP04', '停电及电力故障', '=tipdm:城乡建设/城市建设和市政管理/电力供应'],
-  ['NP05', '燃气泄漏及故障', '=wuhan:228'],
-  ['NP06', '供暖故障', '=tipdm:城乡建设/城市建设和市政管理/冬季采暖'],
-  ['NP07', '动物伤人', 'C12|动物伤人'],
-  ['NP08', '流浪动物', 'C05|流浪动物'],
-  ['NP09', '宠物扰民', '=wuhan:267'],
-  ['NP10', '井盖缺失破损', '=gbt:01023'],
-  ['NP11', '路灯不亮', '=gbt:01037'],
-  ['NP12', '道路积水及下水道堵塞', '=wuhan:027'],
-  ['NP13', '树木倒伏', '=wuhan:358'],
-  ['NP14', '占道经营及流动摊贩', '=gbt:09006'],
-  ['NP15', '车辆堵门挪车', 'C12|挪车求助'],
-  ['NP16', '消费纠纷', '=wuhan:134'],
-  ['NP17', '劳资纠纷讨薪', '=tipdm:劳动和社会保障/工资福利/工资发放'],
-  ['NP18', '邻里纠纷', '=wuhan:210'],
-  ['NP19', '家庭纠纷', 'C12|家庭矛盾纠纷'],
-  ['NP20', '物业纠纷', '=tipdm:城乡建设/住房保障与房地产/物业服务'],
-  ['NP21', '房屋租赁纠纷', '=tipdm:城乡建设/住房保障与房地产/房屋租赁'],
-  ['NP22', '开锁求助', 'C12|开锁求助'],
-  ['NP23', '生活无着人员求助', '=tipdm:民政/社会服务/生活无着人员救助'],
-  ['NP24', '走失人员协查', 'C12|走失人员协助查找'],
-  ['NP25', '医疗纠纷', '=tipdm:卫生计生/医患纠纷/医疗事故争议'],
-  ['NP26', '电梯困人', 'C06|电梯困人'],
-  ['NP27', '高空抛物', 'C12|高空抛物'],
-  ['NP28', '油烟扰民', '=gbt:06027'],
-  ['NP29', '环境污染举报', '=tipdm:环境保护/环境污染/其他污染'],
-  ['NP30', '交通设施损坏', '=gbt:02015'],
-  ['NP31', '非紧急求助咨询', '=cat:C20'],
-];
-
-/** 网格事务 4类25项 (grid-worker affairs; our realistic list after the Xindu example). */
-const GRID_AFFAIRS: Array<[string, string, string]> = [
-  ['G101', '邻里纠纷', '=wuhan:210'],
-  ['G102', '婚姻家庭纠纷', '=project:NP19'],
-  ['G103', '物业纠纷', '=tipdm:城乡建设/住房保障与房地产/物业服务'],
-  ['G104', '劳资纠纷', '=tipdm:劳动和社会保障/工资福利/工资发放'],
-  ['G105', '土地山林纠纷', '=tipdm:国土资源/土地资源管理/土地权属纠纷'],
-  ['G106', '其他矛盾纠纷', 'C12|其他矛盾纠纷'],
-  ['G201', '消防安全隐患', '=tipdm:政法/社会治安/消防安全'],
-  ['G202', '燃气安全隐患', '=wuhan:228'],
-  ['G203', '房屋安全隐患', '=wuhan:109'],
-  ['G204', '道路交通安全隐患', '=tipdm:政法/交通管理/交通安全管理'],
-  ['G205', '地质灾害隐患', 'C09|地质灾害隐患'],
-  ['G206', '食品安全隐患', '=tipdm:卫生计生/食品药品监管/食品安全'],
-  ['G207', '特种设备安全隐患', '=tipdm:商贸旅游/质监检验检疫/特种设备管理'],
-  ['G301', '垃圾堆放', '=gbt:06010'],
-  ['G302', '私搭乱建', '=gbt:06001'],
-  ['G303', '占道经营', '=gbt:09006'],
-  ['G304', '违规停车', '=gbt:09009'],
-  ['G305', '公共设施损坏', '=cat:C01'],
-  ['G306', '环境污染', '=tipdm:环境保护/环境污染/其他污染'],
-  ['G401', '特殊人群关爱', 'C18|独居老人及留守儿童关爱'],
-  ['G402', '困难群众帮扶', '=wuhan:198'],
-  ['G403', '社保医保办理', '=tipdm:劳动和社会保障/城镇居民社会保险/城乡居民养老保险'],
-  ['G404', '流动人口登记', '=tipdm:政法/户籍证件/流动人口管理'],
-  ['G405', '政策咨询', '=cat:C20'],
-  ['G406', '其他民生诉求', '=cat:C18'],
-];
-const PROJECT_DEPT: Record<string, string> = {
-  NP07: '市公安局', NP08: '市城市管理局', NP15: '市公安局交通管理局', NP19: '市妇女联合会', NP22: '市公安局', NP24: '市公安局',
-  NP26: '市市场监督管理局', NP27: '市公安局', G106: '市司法局', G205: '市自然资源和规划局', G401: '市民政局',
-};
-const PROJECT_TERRITORIAL = new Set(['NP08', 'NP19', 'G106', 'G401', 'NP27', 'NP07']);
-
-/** 领导留言板 领域 (domains): each maps to a category's general subcategory. */
-const MESSAGE_BOARD_DOMAINS: Array<[string, string, string]> = [
-  ['MB01', '城建', 'C08'], ['MB02', '环保', 'C07'], ['MB03', '交通', 'C11'], ['MB04', '教育', 'C13'], ['MB05', '文体', 'C14'],
-  ['MB06', '旅游', 'C14'], ['MB07', '就业', 'C15'], ['MB08', '社保', 'C15'], ['MB09', '医疗', 'C16'], ['MB10', '卫生', 'C16'],
-  ['MB11', '商贸', 'C17'], ['MB12', '金融', 'C17'], ['MB13', '企业', 'C17'], ['MB14', '民政', 'C18'], ['MB15', '三农', 'C19'],
-  ['MB16', '治安', 'C12'], ['MB17', '政务', 'C20'], ['MB18', '国土', 'C09'], ['MB19', '水电气', 'C10'], ['MB20', '城管', 'C05'],
-  ['MB21', '房产', 'C08'], ['MB22', '其他', 'C20'],
-];
 const MESSAGE_BOARD_TYPES: Array<[string, string]> = [['T1', '投诉'], ['T2', '求助'], ['T3', '咨询'], ['T4', '建言'], ['T5', '感谢']];
 
 // ---------------------------------------------------------------------------------------------
@@ -455,6 +378,8 @@ const SYNONYMS: Record<string, string[]> = {
   私搭乱建: ['违章搭建', '违建', '乱搭乱建'],
   违章建筑: ['违章建筑', '违法建筑'],
   路灯: ['路灯不亮', '路灯坏'],
+  // a manhole cover of unknown kind: the generic word (the specific ones, 污水井盖…, are longer and win)
+  不明井盖: ['井盖', '窨井盖'],
   道路破损: ['路面坑洼', '坑洼', '路面破损'],
   物业服务: ['物业公司', '物业费', '物业管理'],
   拖欠工程款: ['工程款'],
@@ -573,8 +498,12 @@ export function defaultSources(): BuildSources {
   };
 }
 
-/** Builds the default catalog document from the source files. Throws when a count is off. */
-export function buildDefaultCatalog(src: BuildSources = defaultSources()): CatalogDoc {
+/**
+ * Builds the default catalog document from the source files and the code tables the connectors
+ * emit (`emitted`: connectors/code-tables.ts, handed in by the CLI, the composition root). Throws
+ * when a count is off or an emitted code has no mapping.
+ */
+export function buildDefaultCatalog(emitted: readonly EmittedCodeTable[], src: BuildSources = defaultSources()): CatalogDoc {
   const cats = new Map(CATEGORIES.map((c) => [c.code, c]));
   const drafts: Draft[] = [];
   const byKey = new Map<string, Draft>();
@@ -645,7 +574,7 @@ export function buildDefaultCatalog(src: BuildSources = defaultSources()): Catal
   const groupSize = new Map<string, number>();
   for (const [l1 = '', l2 = '', l3 = ''] of tipRows) if (l3 !== '其他' && l3 !== l2) groupSize.set(`${l1}/${l2}`, (groupSize.get(`${l1}/${l2}`) ?? 0) + 1);
   const referenced = new Set(
-    [...Object.values(WUHAN), ...POLICE_110.map((p) => p[2]), ...GRID_AFFAIRS.map((p) => p[2]), ...Object.values(TIPDM_MERGE).map((k) => '=' + k)]
+    [...Object.values(WUHAN), ...Object.values(CHANNEL_MAPS).flatMap((m) => Object.values(m)), ...Object.values(TIPDM_MERGE).map((k) => '=' + k)]
       .filter((r) => r.startsWith('=tipdm:'))
       .map((r) => r.slice(1)),
   );
@@ -714,31 +643,39 @@ export function buildDefaultCatalog(src: BuildSources = defaultSources()): Catal
     addCode(d, 'hotline-12345', code);
   }
 
-  // 5. 110 non-police categories and grid affairs.
-  const project = (list: Array<[string, string, string]>, scheme: string, source: Provenance['source']): ChannelCode[] => {
-    const merges: Array<[string, string, string]> = [];
-    for (const [code, name, rule] of list) {
-      if (rule.startsWith('=')) {
-        merges.push([code, name, rule.slice(1)]);
-        continue;
-      }
-      const [category = '', subName = name] = rule.split('|');
-      const d = create(`project:${code}`, category, subName, {
-        department: PROJECT_DEPT[code],
-        territorial: PROJECT_TERRITORIAL.has(code) ? true : undefined,
-      }, { source, code });
-      addCode(d, scheme, code);
+  // 5. Our own subcategories, then the codes the connectors emit, through the catalog's maps.
+  for (const p of PROJECT_SUBCATEGORIES) {
+    create(`project:${p.name}`, p.category, p.name, { department: p.department, territorial: p.territorial }, { source: p.source, note: 'project subcategory' });
+  }
+  const emittedSchemes: Record<string, ChannelScheme> = {};
+  for (const table of emitted) {
+    const map = CHANNEL_MAPS[table.scheme];
+    if (!map) throw new Error(`catalog build: no channel map for scheme ${table.scheme} (emitted by ${table.connector})`);
+    const codes: ChannelCode[] = [];
+    for (const { code, name, aliases } of table.codes) {
+      const rule = map[code];
+      if (rule === undefined) throw new Error(`catalog build: ${table.scheme} code ${code} (${name}, emitted by ${table.connector}) has no mapping in core/catalog/channel-maps.ts`);
+      const entry: ChannelCode = { code, name, ...(aliases?.length ? { aliases: [...aliases] } : {}) };
+      if (rule.startsWith('=')) addCode(target(rule.slice(1)), table.scheme, code);
+      else if (rule === 'open') entry.categories = [];
+      else if (rule.startsWith('cat:') || rule.startsWith('cats:')) {
+        const list = rule.slice(rule.indexOf(':') + 1).split(',');
+        for (const c of list) catDef(c);
+        entry.categories = list;
+      } else throw new Error(`catalog build: bad channel map entry ${table.scheme}/${code}: ${rule}`);
+      codes.push(entry);
     }
-    for (const [code, name, ref] of merges) {
-      const d = target(ref);
-      d.provenance.push({ source, code, note: name });
-      addCode(d, scheme, code);
-    }
-    return list.map(([code, name]) => ({ code, name }));
-  };
-  const policeCodes = project(POLICE_110, 'police-110', 'police-110');
-  const gridCodes = project(GRID_AFFAIRS, 'grid-affairs', 'grid-affairs');
-  for (const [code, , category] of MESSAGE_BOARD_DOMAINS) addCode(target(`cat:${category}`), 'message-board-domain', code);
+    const extra = Object.keys(map).filter((c) => !table.codes.some((x) => x.code === c));
+    if (extra.length) throw new Error(`catalog build: channel map ${table.scheme} names codes its connector does not emit: ${extra.join(', ')}`);
+    emittedSchemes[table.scheme] = {
+      name: table.name,
+      ...(table.description ? { description: table.description } : {}),
+      connector: table.connector,
+      requireAllMapped: true,
+      ...(table.fallbackPrefixLengths ? { fallbackPrefixLengths: [...table.fallbackPrefixLengths] } : {}),
+      codes,
+    };
+  }
 
   // 6. Names unique within a category: qualify collisions with their source group.
   const seen = new Map<string, Draft>();
@@ -771,6 +708,8 @@ export function buildDefaultCatalog(src: BuildSources = defaultSources()): Catal
         provenance: d.provenance,
       };
       if (d.l1 && d.l1 !== c.l1) s.l1 = d.l1;
+      const mu = MIN_URGENCY[d.key];
+      if (mu) s.minUrgency = mu;
       return s;
     });
     return { code: c.code, name: c.name, l1: c.l1, department: c.department, subcategories };
@@ -789,12 +728,12 @@ export function buildDefaultCatalog(src: BuildSources = defaultSources()): Catal
       codes: gbtCodes,
     },
     'hotline-12345': { name: '12345 hotline subcategory codes (Wuhan 市长专线 list)', requireAllMapped: true, codes: whCodes },
-    'police-110': { name: '110 非警务警情 categories handed over to 12345 (project list)', requireAllMapped: true, codes: policeCodes },
-    'grid-affairs': { name: '网格事务 4类25项 (project list: G1 矛盾纠纷, G2 安全隐患, G3 城乡环境, G4 民生服务)', requireAllMapped: true, codes: gridCodes },
-    'message-board-domain': {
-      name: '领导留言板 领域 (message-board domains, project list)',
-      requireAllMapped: true,
-      codes: MESSAGE_BOARD_DOMAINS.map(([code, name]) => ({ code, name })),
+    ...emittedSchemes,
+    open311: {
+      name: 'Open311 service_code: the catalog\'s own subcategory codes (services.json is built from the catalog)',
+      connector: 'open311',
+      subcategoryCodes: true,
+      codes: [],
     },
     'message-board-type': {
       name: '领导留言板 留言类型 (message types): an appeal type, not a category',
@@ -817,8 +756,8 @@ export function buildDefaultCatalog(src: BuildSources = defaultSources()): Catal
 }
 
 /** Builds and writes the default catalog; returns the counts. */
-export function writeDefaultCatalog(out: string, src?: BuildSources): { categories: number; subcategories: number } {
-  const doc = buildDefaultCatalog(src);
+export function writeDefaultCatalog(out: string, emitted: readonly EmittedCodeTable[], src?: BuildSources): { categories: number; subcategories: number } {
+  const doc = buildDefaultCatalog(emitted, src);
   writeFileSync(out, serializeCatalog(doc));
   return { categories: doc.categories.length, subcategories: doc.categories.reduce((a, c) => a + c.subcategories.length, 0) };
 }

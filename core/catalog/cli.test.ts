@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { catalogCommand } from '../cli/commands/catalog';
 import { classifyCommand } from '../cli/commands/classify';
 import { defaultCatalogPath } from './catalog';
-import { saveModel, toModelFile, train } from './model';
+import { loadCategoryModel } from './category-model';
+import { loadModel, saveModel, toModelFile, train } from './model';
 import { toyRows, TOY_OPTIONS } from './testing';
 
 const dir = mkdtempSync(join(tmpdir(), 'catalog-cli-'));
@@ -61,6 +62,31 @@ describe('intake-hub catalog', () => {
     c.restore();
     expect(c.out.join('\n')).toMatch(/trained toy-9 on 90 rows \(3 labels\)/);
   });
+
+  it('train --categories writes a category model that loads and mixes with its label model', async () => {
+    // toy messages labelled with categories of the default catalog, as in catalog-labels
+    const rows = toyRows();
+    const cat: Record<string, string> = { 城乡建设: 'C08', 教育文体: 'C13', 卫生计生: 'C16' };
+    const data = join(dir, 'toy-train.jsonl');
+    writeFileSync(data, rows.map((r, i) => JSON.stringify({ row: i, text: r.text, label_l1: r.label })).join('\n'));
+    const labels = join(dir, 'toy-labels.jsonl');
+    writeFileSync(labels, rows.map((r, i) => JSON.stringify({ row: i, primary: cat[r.label], acceptable: [cat[r.label]], triage_ok: false, note: '', sample: 'random' })).join('\n'));
+    const t = train(rows, TOY_OPTIONS);
+    const lm = join(dir, 'toy-label-model.json.gz');
+    saveModel(lm, toModelFile(t.labels, 'toy-l1', TOY_OPTIONS, t.w, t.idf, t.bias, [], '2026-01-01T00:00:00Z'));
+    const out = join(dir, 'toy-cat.json.gz');
+    const c = capture();
+    expect(await catalogCommand(['train', '--categories', '--labels', labels, '--data', data, '--label-model', lm, '--out', out, '--version', 'toy-cat-2'])).toBe(0);
+    expect(await catalogCommand(['train', '--categories', '--labels', join(dir, 'x-holdout.jsonl'), '--data', data])).toBe(2);
+    c.restore();
+    expect(c.out.join('\n')).toMatch(/trained toy-cat-2 \(20 categories; teacherT [\d.]+, alpha \d+, T [\d.]+; CV: threshold [\d.]+/);
+    const m = loadCategoryModel(out);
+    expect(m).toMatchObject({ version: 'toy-cat-2', l1Model: 'toy-l1' });
+    expect(m.mixesWith(loadModel(lm))).toBe(true);
+    const p = m.predict('孩子幼儿园入学难，学校乱收费', loadModel(lm).predict('孩子幼儿园入学难，学校乱收费').probs);
+    expect(p.category).toBe('C13');
+    expect(Array.from(p.probs).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 9);
+  });
 });
 
 describe('intake-hub classify', () => {
@@ -93,6 +119,29 @@ describe('intake-hub classify', () => {
     expect(lines[3]).toMatchObject({ line: 4 });
     expect(lines[4]).toMatchObject({ id: 'empty', error: expect.stringMatching(/no "text"/) });
     expect(c.err.join('\n')).toMatch(/in\.jsonl:4/);
+  });
+
+  it('--explain --text shows every step of the cascade', async () => {
+    const c = capture();
+    expect(await classifyCommand(['--explain', '--text', '报警人称厨房有煤气味', '--scheme', 'police-110', '--code', '1302', '--name', '燃气泄漏'])).toBe(0);
+    c.restore();
+    const out = c.out.join('\n');
+    expect(out).toMatch(/^channel-code: C10 /);
+    expect(out).toMatch(/\[channel-code\] police-110:1302 燃气泄漏 → C10\.\d{3} 天然气抢修类问题/);
+    expect(out).toMatch(/\[decision\]/);
+  });
+
+  it('--explain adds evidence and steps to each output line', async () => {
+    const input = join(dir, 'in2.jsonl');
+    const output = join(dir, 'out2.jsonl');
+    writeFileSync(input, JSON.stringify({ id: 'x', text: '小区门口垃圾堆积无人清运', channelCategory: { scheme: 'police-110', code: '1109', name: '楼上噪音' } }) + '\n');
+    const c = capture();
+    expect(await classifyCommand(['--input', input, '--output', output, '--explain'])).toBe(0);
+    c.restore();
+    const line = JSON.parse(readFileSync(output, 'utf8').trim()) as { steps: Array<{ step: string; detail?: { via?: string } }>; evidence: string; subcategory_confidence: number };
+    expect(line.steps[0]).toMatchObject({ step: 'channel-code', detail: { via: 'prefix' } });
+    expect(line.evidence).toMatch(/police-110:1109/);
+    expect(typeof line.subcategory_confidence).toBe('number');
   });
 
   it('needs --input and --output', async () => {

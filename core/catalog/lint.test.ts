@@ -1,3 +1,4 @@
+import { EMITTED_CODE_TABLES } from '../../connectors/code-tables';
 import { readFileSync } from 'node:fs';
 import { defaultCatalogPath } from './catalog';
 import { lintCatalog, formatLintReport, type LintCode } from './lint';
@@ -78,7 +79,7 @@ describe('catalog lint', () => {
 
   it('catches one channel code mapped to two subcategories, and mapping to a non-categorical scheme', () => {
     const d = fresh();
-    sub(d, 0, 5).channelCodes['police-110'] = ['NP22'];
+    sub(d, 0, 5).channelCodes['police-110'] = ['1802'];
     expect(codes(d)).toContain('CHANNEL_CODE_CONFLICT');
     sub(d, 0, 6).channelCodes['message-board-type'] = ['T1'];
     expect(codes(d)).toContain('NOT_CATEGORICAL');
@@ -97,6 +98,36 @@ describe('catalog lint', () => {
     sub(d, 5, 1).keywords.push('独一无二关键词');
     const f = lintCatalog(d).findings.find((x) => x.code === 'AMBIGUOUS_KEYWORD' && x.message.includes('独一无二关键词'));
     expect(f?.level).toBe('warning');
+  });
+
+  it('reports codes a connector emits that the catalog does not map (UNMAPPED_EMITTED_CODE)', () => {
+    const d = fresh();
+    expect(lintCatalog(d, { emitted: EMITTED_CODE_TABLES }).findings.filter((f) => f.code === 'UNMAPPED_EMITTED_CODE')).toEqual([]);
+    // drop the 110 gas code from its subcategory and the family fallback: now it maps to nothing
+    const gas = d.categories.flatMap((c) => c.subcategories).find((x) => x.channelCodes['police-110']?.includes('1302'));
+    if (!gas) throw new Error('fixture');
+    gas.channelCodes['police-110'] = (gas.channelCodes['police-110'] ?? []).filter((c) => c !== '1302');
+    const scheme = d.channelSchemes['police-110'];
+    if (!scheme) throw new Error('fixture');
+    scheme.codes = scheme.codes.filter((c) => c.code !== '13');
+    scheme.requireAllMapped = false;
+    const r = lintCatalog(d, { emitted: EMITTED_CODE_TABLES });
+    const msgs = r.findings.filter((f) => f.code === 'UNMAPPED_EMITTED_CODE').map((f) => f.message);
+    expect(msgs).toHaveLength(2);
+    expect(msgs).toEqual(expect.arrayContaining([expect.stringContaining('code 1302 (燃气泄漏)'), expect.stringContaining('code 13 (水电气暖)')]));
+    expect(r.ok).toBe(false);
+    // a catalog without the whole scheme: a warning per scheme (a city that does not run the connector)
+    delete d.channelSchemes['resident-app'];
+    const w = lintCatalog(d, { emitted: EMITTED_CODE_TABLES }).findings.filter((f) => f.code === 'UNMAPPED_EMITTED_CODE' && f.level === 'warning');
+    expect(w.map((f) => f.message)).toEqual([expect.stringContaining('"resident-app"')]);
+  });
+
+  it('checks the categories a broad code names', () => {
+    const d = fresh();
+    const code = d.channelSchemes['police-110']?.codes.find((c) => c.code === '1101');
+    if (!code) throw new Error('fixture');
+    code.categories = ['C12', 'C99'];
+    expect(codes(d)).toContain('BAD_CODE_CATEGORY');
   });
 
   it('survives a document that is not a catalog at all', () => {

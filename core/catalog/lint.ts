@@ -1,5 +1,5 @@
 import { schemaErrors, normalizeChannelCode } from './catalog';
-import type { CatalogDoc } from './types';
+import type { CatalogDoc, EmittedCodeTable } from './types';
 
 export type LintLevel = 'error' | 'warning';
 
@@ -18,7 +18,9 @@ export type LintCode =
   | 'UNKNOWN_L1'
   | 'BAD_L1_DEFAULT'
   | 'AMBIGUOUS_KEYWORD'
-  | 'DUPLICATE_NAME';
+  | 'DUPLICATE_NAME'
+  | 'UNMAPPED_EMITTED_CODE'
+  | 'BAD_CODE_CATEGORY';
 
 export interface LintFinding {
   level: LintLevel;
@@ -31,6 +33,13 @@ export interface LintFinding {
 export interface LintOptions {
   /** Overrides the document's `expectedCounts`. */
   expectedCounts?: { categories: number; subcategories: number };
+  /**
+   * The code tables the connectors emit (connectors/code-tables.ts; the CLI passes them): every
+   * emitted code must resolve in the catalog (by code or by a fallback prefix), else
+   * UNMAPPED_EMITTED_CODE — an error when the catalog has the scheme, a warning when it lacks the
+   * whole scheme (a city that does not run that connector).
+   */
+  emitted?: readonly EmittedCodeTable[];
 }
 
 export interface LintReport {
@@ -126,6 +135,18 @@ export function lintCatalog(input: unknown, opts: LintOptions = {}): LintReport 
     });
   });
 
+  // codes of a scheme that name categories instead of a subcategory
+  for (const [name, s] of Object.entries(schemes)) {
+    const codes = Array.isArray(s.codes) ? (s.codes as Array<{ code?: unknown; categories?: unknown }>) : [];
+    codes.forEach((c, i) => {
+      if (!Array.isArray(c.categories)) return;
+      const code = normalizeChannelCode(name, String(c.code));
+      for (const cat of c.categories as unknown[]) if (!catCodes.has(String(cat))) add('error', 'BAD_CODE_CATEGORY', `/channelSchemes/${name}/codes/${i}/categories`, `${name} code ${code} names unknown category ${String(cat)}`);
+      if (mapped.has(`${name}\u0000${code}`)) add('error', 'CHANNEL_CODE_CONFLICT', `/channelSchemes/${name}/codes/${i}`, `${name} code ${code} names categories and is also mapped to ${mapped.get(`${name}\u0000${code}`)}`);
+      else mapped.set(`${name}\u0000${code}`, `categories ${(c.categories as unknown[]).join(',') || '(none)'}`);
+    });
+  }
+
   for (const [name, s] of Object.entries(schemes)) {
     if (!s.requireAllMapped) continue;
     const codes = Array.isArray(s.codes) ? (s.codes as Array<{ code?: unknown; kind?: unknown; name?: unknown }>) : [];
@@ -135,6 +156,21 @@ export function lintCatalog(input: unknown, opts: LintOptions = {}): LintReport 
         add('error', 'UNMAPPED_CHANNEL_CODE', `/channelSchemes/${name}/codes/${i}`, `${name} code ${code}${c.kind ? ` (${String(c.kind)})` : ''} ${String(c.name ?? '')} maps to no subcategory`);
       }
     });
+  }
+
+  for (const table of opts.emitted ?? []) {
+    const s = schemes[table.scheme];
+    if (!s) {
+      add('warning', 'UNMAPPED_EMITTED_CODE', `/channelSchemes`, `connector ${table.connector} emits scheme "${table.scheme}" (${table.codes.length} codes), which this catalog does not declare: its tickets are classified by text only`);
+      continue;
+    }
+    if (s.subcategoryCodes) continue;
+    const prefixes = (Array.isArray(s.fallbackPrefixLengths) ? (s.fallbackPrefixLengths as number[]) : []).slice().sort((a, b) => b - a);
+    for (const { code: raw, name } of table.codes) {
+      const code = normalizeChannelCode(table.scheme, raw);
+      const ok = mapped.has(`${table.scheme}\u0000${code}`) || prefixes.some((n) => code.length > n && mapped.has(`${table.scheme}\u0000${code.slice(0, n)}`));
+      if (!ok) add('error', 'UNMAPPED_EMITTED_CODE', `/channelSchemes/${table.scheme}`, `connector ${table.connector} emits ${table.scheme} code ${code} (${name}), which maps to nothing in this catalog`);
+    }
   }
 
   const l1Defaults = (typeof doc.l1Defaults === 'object' && doc.l1Defaults !== null ? doc.l1Defaults : {}) as Record<string, unknown>;

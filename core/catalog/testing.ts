@@ -1,4 +1,6 @@
 import type { CanonicalTicket } from '../schema/types.generated';
+import type { Catalog } from './catalog';
+import { CategoryModel, catalogDocuments, compatMatrix, teacherModel, trainTeacher } from './category-model';
 import { train, TextModel, type TrainOptions } from './model';
 
 /** A valid canonical ticket for tests, untouched by classify/route; override any field. */
@@ -52,3 +54,22 @@ export function toyModel(): TextModel {
   return TextModel.fromTrained(m.labels, 'toy-1', TOY_OPTIONS, m.w, m.idf, m.bias);
 }
 
+
+/**
+ * A small category model for tests: the teacher trained on the catalog's own documents only (names
+ * + keywords), mixed with `labelModel` through the catalog's projection (no annotated rows).
+ */
+export function toyCategoryModel(catalog: Catalog, labelModel: TextModel): CategoryModel {
+  const categories = catalog.categories.map((c) => c.code);
+  const o: TrainOptions = { ...TOY_OPTIONS, solver: 'cd', C: 1, epochs: 30, loss: 'hinge', classWeight: 'balanced' };
+  const t = trainTeacher(catalogDocuments(catalog), categories, o);
+  return new CategoryModel(teacherModel(categories, 'toy-cat-teacher', o, t), {
+    version: 'toy-cat-1',
+    categories,
+    l1Labels: [...labelModel.labels],
+    l1Model: labelModel.version,
+    compat: compatMatrix([], labelModel.labels, categories, catalog, 1),
+    teacherT: 0.1,
+    temperature: 1,
+  });
+}

@@ -37,6 +37,11 @@ export interface Subcategory {
   channelCodes: Record<string, string[]>;
   /** Override of the category's projection onto the 7 message-board labels. */
   l1?: string;
+  /**
+   * The least urgency a report of this matter has, whatever the channel said (e.g. a gas leak is
+   * always critical): the router prioritises and sets the SLA by the higher of the two.
+   */
+  minUrgency?: Urgency;
   provenance: Provenance[];
 }
 
@@ -55,6 +60,31 @@ export interface ChannelCode {
   name: string;
   /** For gbt47678.5: 管理部件 or 管理事项 (the same 5-digit code can be both). */
   kind?: string;
+  /** Other names the channel uses for this code (a code given only by name resolves by these too). */
+  aliases?: string[];
+  /**
+   * For a code that names no single subcategory: the categories it may mean. One category: the
+   * category is known and the text picks the subcategory. Several: the text picks among them. Empty:
+   * the code is known but says nothing about the category (咨询求助, 其他). Absent: a subcategory's
+   * `channelCodes` maps it.
+   */
+  categories?: string[];
+}
+
+/**
+ * A channel's code table as its connector emits it (`channelCategory {scheme, code, name}`): the
+ * connector owns the codes and names, the catalog maps each of them (`catalog build` fails on a
+ * code without a mapping; `catalog lint` reports them as UNMAPPED_EMITTED_CODE).
+ */
+export interface EmittedCodeTable {
+  scheme: string;
+  /** The connector type that emits it. */
+  connector: string;
+  name: string;
+  description?: string;
+  codes: Array<{ code: string; name: string; aliases?: string[] }>;
+  /** An unknown code resolves as its first N characters (longest first), e.g. a 110 code 1109 as family 11. */
+  fallbackPrefixLengths?: number[];
 }
 
 export interface ChannelScheme {
@@ -64,6 +94,15 @@ export interface ChannelScheme {
   requireAllMapped?: boolean;
   /** The scheme's codes carry no category (e.g. message types): nothing maps to them. */
   notCategorical?: boolean;
+  /** An unknown code resolves as its first N characters (longest first). */
+  fallbackPrefixLengths?: number[];
+  /**
+   * The codes are the catalog's own subcategory codes (Open311 `service_code`: services.json is built
+   * from the catalog), so every subcategory code resolves; `codes` may stay empty.
+   */
+  subcategoryCodes?: boolean;
+  /** The connector that emits this scheme (informative). */
+  connector?: string;
   codes: ChannelCode[];
 }
 

@@ -102,6 +102,7 @@ function stream(v: string, variantIndex: number): Stream {
 function hubConfig(s: Stream): HubConfig {
   return validateConfig({
     server: { host: '127.0.0.1', port: 0 },
+    admin: { host: '127.0.0.1', port: 0 },
     output: { type: 'kafka', kafka: { brokers: BROKERS, writeTimeoutMs: 5000, connectionTimeoutMs: 1000 } },
     connectors: [{ id: s.connectorId, type: 'resident-app', config: { secrets: [TEST_SECRET] } }],
   });

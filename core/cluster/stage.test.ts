@@ -57,7 +57,7 @@ describe('ClusterStage', () => {
     const p0 = first.run(ticket(A, 0, texts[0] as string), { events: [] });
     const p1 = first.run(ticket(B, 10, texts[1] as string), { events: [] });
     const restarted = new ClusterStage();
-    restarted.restore([p0, p1]);
+    restarted.restoreFromTickets([p0, p1]);
     const events: ClusterEvent[] = [];
     const again = restarted.run(ticket(C, 20, texts[2] as string), { events });
     expect(again.cluster).toEqual(published[2]?.cluster);
@@ -107,7 +107,7 @@ describe('ClusterStage idempotence (a failed durable write is retried under the 
     const full = new ClusterStage();
     const published = ids.map((id, i) => full.run(ticket(id, i * 10, texts[i] as string), { events: [] }));
     const restarted = new ClusterStage();
-    restarted.restore([published[0] as CanonicalTicket, published[1] as CanonicalTicket, published[1] as CanonicalTicket]);
+    restarted.restoreFromTickets([published[0] as CanonicalTicket, published[1] as CanonicalTicket, published[1] as CanonicalTicket]);
     expect(restarted.engine.size).toBe(2);
     const events: ClusterEvent[] = [];
     const again = restarted.run(ticket(B, 10, texts[1] as string), { events });

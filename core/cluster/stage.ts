@@ -1,5 +1,5 @@
 import type { CanonicalTicket } from '../schema/types.generated';
-import type { Stage, StageOutput } from '../pipeline/stage';
+import type { StageOutput, StatefulStage } from '../pipeline/stage';
 import type { ClusterConfigInput } from './config';
 import { ClusterEngine, type ClusterInput, type PublishedAssignment } from './engine';
 
@@ -43,7 +43,7 @@ export function publishedAssignment(t: CanonicalTicket): PublishedAssignment {
  * `restoreHorizonMs`, in publication order) before the first `run()`: clusters then keep their ids
  * and the results are those of an uninterrupted run.
  */
-export class ClusterStage implements Stage {
+export class ClusterStage implements StatefulStage {
   readonly name = 'cluster' as const;
   readonly engine: ClusterEngine;
 
@@ -68,11 +68,22 @@ export class ClusterStage implements Stage {
     };
   }
 
+  /** What `restore` needs of a published ticket: its engine input and its published assignment. */
+  changelogEntry(published: CanonicalTicket): { input: ClusterInput; published: PublishedAssignment } {
+    return { input: ticketToClusterInput(published), published: publishedAssignment(published) };
+  }
+
   /**
-   * Rebuild state from tickets already published, without producing events. Tickets whose
-   * cluster field is untouched (`id: null`) are processed as new (their events are discarded).
+   * Rebuild state from changelog entries (`changelogEntry` of each published ticket, in processing
+   * order), without producing events; clusters keep their ids and later results are those of an
+   * uninterrupted run.
    */
-  restore(published: Iterable<CanonicalTicket>): void {
+  restore(entries: Iterable<unknown>): void {
+    this.engine.restore(entries as Iterable<{ input: ClusterInput; published: PublishedAssignment }>);
+  }
+
+  /** Rebuild state from published tickets (offline tools, tests), without producing events. */
+  restoreFromTickets(published: Iterable<CanonicalTicket>): void {
     function* inputs(): Generator<{ input: ClusterInput; published: PublishedAssignment }> {
       for (const t of published) yield { input: ticketToClusterInput(t), published: publishedAssignment(t) };
     }

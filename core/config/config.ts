@@ -6,29 +6,87 @@ import { classificationConfigSchema } from '../catalog/classify';
 import { routingConfigSchema } from '../routing/router';
 import { clusterConfigSchema, resolveClusterConfig, type ClusterConfigInput } from '../cluster/config';
 import { configAjv, formatAjvErrors, loadSchema } from '../schema/ajv';
+import { parseTokenList, type TokenEntry } from '../admin/auth';
+import type { KafkaConnectionConfig } from '../kafka/client';
+import type { LocalityConfig } from '../fleet/locality';
+import type { StoreConfig } from '../store/config';
 
 export interface ConnectorInstanceConfig {
   id: string;
   type: string;
   enabled: boolean;
+  /** Namespace of the connector's source ids in the dedup key; the id when absent. */
+  dedupScope?: string;
   config: Record<string, unknown>;
 }
 
+export interface ListenerTls {
+  certFile: string;
+  keyFile: string;
+}
+
+export interface RateLimitConfig {
+  max: number;
+  windowMs: number;
+  allowList: string[];
+}
+
+export interface KafkaOutputSettings extends KafkaConnectionConfig {
+  partitions: number;
+  leasePartitions: number;
+  replicationFactor: number;
+  minInsyncReplicas: number;
+  writeTimeoutMs: number;
+  transactionTimeoutMs: number;
+  callTimeoutMs: number;
+  compression: 'none' | 'gzip' | 'snappy' | 'lz4';
+  rawRetentionMs: number;
+  ticketRetentionMs: number;
+  sessionTimeoutMs: number;
+  maxBatchRecords: number;
+  maxBatchBytes: number;
+}
+
 export interface HubConfig {
-  server: { host: string; port: number };
+  server: {
+    host: string;
+    port: number;
+    tls: ListenerTls | null;
+    maxConnections: number;
+    maxConnectionsPerClient: number;
+    rateLimit: RateLimitConfig;
+    unauthenticated: { keepBytes: number; perClientPerMinute: number; totalPerMinute: number };
+  };
+  admin: {
+    host: string;
+    port: number;
+    tls: ListenerTls | null;
+    tokens: TokenEntry[];
+    tokensFile: string | null;
+    maxConnections: number;
+    maxConnectionsPerClient: number;
+    rateLimit: RateLimitConfig;
+    deadLetterIndexMax: number;
+  };
+  health: { maxEventLoopDelayMs: number };
   output: {
     type: 'embedded' | 'kafka';
-    embedded: { dir: string };
-    kafka: { brokers: string[]; clientId: string; partitions: number; replicationFactor: number; writeTimeoutMs: number; connectionTimeoutMs: number; rawRetentionMs: number };
+    embedded: { dir: string; partitions: number };
+    kafka: KafkaOutputSettings;
   };
+  store: StoreConfig;
   pii: { tokenSecret: string; rawKeys: Record<string, string>; rawKeyId: string | null };
   dedup: { windowHours: number };
+  locality: LocalityConfig;
+  processor: { testAbortRatio: number };
   simulator: { enabled: boolean; intervalMs: number; connectorId: string | null };
   connectors: ConnectorInstanceConfig[];
   catalog: { classification: Record<string, unknown>; routing: Record<string, unknown> };
   clustering: Record<string, unknown>;
 }
 
+// configuration is trusted: its errors may name the keys an operator mistyped
+const TRUSTED = { echoNames: true };
 const validateHub = configAjv.compile(loadSchema('hub-config.v1.schema.json'));
 // the clustering section's own schema; its root default ({}) is applied by the hub schema
 const { default: _clusterDefault, ...clusterSectionSchema } = clusterConfigSchema as Record<string, unknown>;
@@ -52,6 +110,21 @@ export function applyEnv(doc: Record<string, unknown>, env: NodeJS.ProcessEnv): 
     obj('server').port = port;
   }
   if (env.HUB_TOKEN_SECRET) obj('pii').tokenSecret = env.HUB_TOKEN_SECRET;
+  if (env.STORE_PG_URL) {
+    const store = obj('store');
+    store.type = 'postgres';
+    store.postgres = { ...((store.postgres as object) ?? {}), url: env.STORE_PG_URL };
+  }
+  if (env.ADMIN_PORT) {
+    const port = Number(env.ADMIN_PORT);
+    if (!Number.isInteger(port)) throw new ConfigError(`ADMIN_PORT must be an integer (got "${env.ADMIN_PORT}")`, { dataPath: '/admin/port' });
+    obj('admin').port = port;
+  }
+  if (env.HUB_ADMIN_TOKENS) {
+    const admin = obj('admin');
+    admin.tokens = [...(Array.isArray(admin.tokens) ? (admin.tokens as unknown[]) : []), ...parseTokenList(env.HUB_ADMIN_TOKENS, 'HUB_ADMIN_TOKENS')];
+  }
+  if (env.HUB_ADMIN_TOKENS_FILE) obj('admin').tokensFile = env.HUB_ADMIN_TOKENS_FILE;
   return d;
 }
 
@@ -62,7 +135,7 @@ export function applyEnv(doc: Record<string, unknown>, env: NodeJS.ProcessEnv): 
 export function validateConfig(doc: unknown): HubConfig {
   const d = (doc ?? {}) as Record<string, unknown>;
   if (typeof d !== 'object' || Array.isArray(d)) throw new ConfigError('config must be a mapping', { dataPath: '/' });
-  if (!validateHub(d)) throw new ConfigError(`invalid config: ${formatAjvErrors(validateHub.errors)}`, { dataPath: validateHub.errors?.[0]?.instancePath ?? '/' });
+  if (!validateHub(d)) throw new ConfigError(`invalid config: ${formatAjvErrors(validateHub.errors, '', TRUSTED)}`, { dataPath: validateHub.errors?.[0]?.instancePath ?? '/' });
   const cfg = d as unknown as HubConfig;
   const seen = new Set<string>();
   const errors: string[] = [];
@@ -75,7 +148,7 @@ export function validateConfig(doc: unknown): HubConfig {
       return;
     }
     const v = configAjv.compile(spec.configSchema);
-    if (!v(c.config)) errors.push(formatAjvErrors(v.errors, `/connectors/${i}/config`));
+    if (!v(c.config)) errors.push(formatAjvErrors(v.errors, `/connectors/${i}/config`, TRUSTED));
   });
   const parts: [string, Record<string, unknown>, Record<string, unknown>][] = [
     ['/catalog/classification', classificationConfigSchema, cfg.catalog.classification],
@@ -83,9 +156,16 @@ export function validateConfig(doc: unknown): HubConfig {
   ];
   for (const [path, schema, value] of parts) {
     const v = configAjv.compile(schema);
-    if (!v(value)) errors.push(formatAjvErrors(v.errors, path));
+    if (!v(value)) errors.push(formatAjvErrors(v.errors, path, TRUSTED));
   }
-  if (!validateClustering(cfg.clustering)) errors.push(formatAjvErrors(validateClustering.errors, '/clustering'));
+  if (cfg.store.type === 'postgres' && !cfg.store.postgres.url) errors.push('/store/postgres/url is required when /store/type is postgres (or set STORE_PG_URL)');
+  if (cfg.output.kafka.ticketRetentionMs < cfg.dedup.windowHours * 3600_000) {
+    errors.push(`/output/kafka/ticketRetentionMs (${cfg.output.kafka.ticketRetentionMs}) must be at least dedup.windowHours (${cfg.dedup.windowHours} h = ${cfg.dedup.windowHours * 3600_000} ms): consumers reading tickets back must see every ticket dedup still remembers`);
+  }
+  if (cfg.output.kafka.minInsyncReplicas > cfg.output.kafka.replicationFactor) {
+    errors.push(`/output/kafka/minInsyncReplicas (${cfg.output.kafka.minInsyncReplicas}) must not exceed replicationFactor (${cfg.output.kafka.replicationFactor}): no write could ever be acknowledged`);
+  }
+  if (!validateClustering(cfg.clustering)) errors.push(formatAjvErrors(validateClustering.errors, '/clustering', TRUSTED));
   else {
     try {
       resolveClusterConfig(cfg.clustering as ClusterConfigInput);

@@ -19,7 +19,7 @@ function rows(schema: S, prefix: string, out: string[]): void {
     const def = p.default === undefined ? '' : `\`${JSON.stringify(p.default)}\``;
     const desc = String(p.description ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ');
     out.push(`| \`${path}\` | ${typeOf(p)} | ${required.has(k) ? 'yes' : ''} | ${def} | ${desc} |`);
-    if (p.type === 'object' && p.properties) rows(p, path, out);
+    if ((p.type === 'object' || (Array.isArray(p.type) && p.type.includes('object'))) && p.properties) rows(p, path, out);
   }
 }
 
@@ -31,7 +31,7 @@ export function configurationDoc(): string {
     '<!-- GENERATED from schemas/hub-config.v1.schema.json and connectors/*/spec.ts by `intake-hub docs config`; a unit test fails when it is stale. -->',
     '',
     'The hub reads one YAML file (`intake-hub start --config hub.yaml`, or `HUB_CONFIG`). Validate it with `intake-hub check-config FILE`: errors name the data path (`/connectors/0/config/toleranceSeconds must be >= 1`).',
-    'Environment overrides: `KAFKA_BROKERS` (comma-separated; switches the output to Kafka), `PORT`, `HUB_TOKEN_SECRET`, `LOG_LEVEL` (debug|info|warn|error|silent).',
+    'Environment overrides: `KAFKA_BROKERS` (comma-separated; switches the output to Kafka), `PORT`, `ADMIN_PORT`, `HUB_TOKEN_SECRET`, `HUB_ADMIN_TOKENS` (`id:role:sha256`, comma-separated, added to `admin.tokens`), `HUB_ADMIN_TOKENS_FILE` (sets `admin.tokensFile`), `STORE_PG_URL` (PostgreSQL ticket store), `HUB_ROLE`, `HUB_INSTANCE_ID`, `LOG_LEVEL` (debug|info|warn|error|silent).',
     '',
     '## Hub',
     '',
@@ -54,13 +54,15 @@ export async function metricsDoc(): Promise<string> {
   const { HubMetrics } = await import('../metrics');
   const reg = new Registry();
   new HubMetrics(reg);
+  const { StoreMetrics } = await import('../store/metrics');
+  new StoreMetrics(reg);
   const metrics = reg.getMetricsAsArray() as unknown as { name: string; help: string; labelNames?: string[]; constructor: { name: string } }[];
   const out = [
     '# Metrics',
     '',
     '<!-- GENERATED from core/metrics.ts by `intake-hub docs metrics`; a unit test fails when it is stale. -->',
     '',
-    'Served on `GET /metrics` (Prometheus text format). Names follow `intake_<noun>_<unit>`; labels are closed sets (connector ids and channels from config, reasons from the error-code catalog, stages from the pipeline) — never ids, URLs or free text. Process metrics (`intake_process_*`) come from prom-client defaults.',
+    'Served on `GET /metrics` of the admin listener (default 127.0.0.1:8081; a viewer token: `Authorization: Bearer …`), in Prometheus text format. Names follow `intake_<noun>_<unit>`; labels are closed sets (connector ids and channels from config, reasons from the error-code catalog, stages from the pipeline, route patterns — never the URL) — never ids, URLs or free text. Every series whose labels are known from config exists at 0 from start. The connector gauges (`intake_connector_up`, `_paused`, `_breaker_state`, `_last_success_timestamp_seconds`, `intake_poll_lag_seconds`) are read from the connectors at scrape time. Process and runtime metrics come from prom-client defaults with the prefix `intake_` (`intake_process_cpu_seconds_total`, `intake_nodejs_eventloop_lag_seconds`, …).',
     '',
     '| metric | type | labels | help |',
     '|---|---|---|---|',

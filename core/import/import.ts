@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { ConfigError, PayloadError, isIntakeError, type IntakeError } from '../errors';
 import type { Hub } from '../hub';
-import { OutputCheckpoints } from '../outputs/checkpoints';
-import type { CheckpointStore, RawInput, SubmitResult } from '../sdk/connector';
+import { OutputCheckpoints, type CheckpointStore } from '../outputs/checkpoints';
+import type { RawInput, SubmitResult } from '../sdk/connector';
 import { jsonDepth } from '../sdk/decode';
 import { decodeBytes, readRecords, DEFAULT_LIMITS, type Charset, type FileRecord, type Format, type RecordLimits } from './records';
 
@@ -15,7 +15,8 @@ import { decodeBytes, readRecords, DEFAULT_LIMITS, type Charset, type FileRecord
  * Resumable: after each contiguous run of durably submitted records, a checkpoint
  * `{offset, line, records}` is written with the hub's checkpoint store under
  * `<connector id>/import/<file sha256>`; a later run over the same file starts at that byte offset.
- * Records in flight when the run stopped may be submitted again: dedup answers them as duplicates.
+ * Records in flight when the run stopped may be submitted again: the processor's exact dedup drops
+ * them (one ticket per source id).
  */
 
 /** How a CSV column becomes a native field: dotted paths nest; the type converts the cell. */
@@ -60,8 +61,8 @@ export interface ImportSummary {
   total: number;
   /** Records skipped because an earlier run had already made them durable. */
   skipped: number;
+  /** Records made durable on intake.reports.v1 (re-imported ones included: the processor drops those as duplicates). */
   accepted: number;
-  duplicates: number;
   rejected: number;
   /** Dead-letter ids of the rejected records (first 1,000). */
   deadLetters: { record: number; line: number; id: string; code: string; message: string }[];
@@ -120,14 +121,14 @@ function convert(cell: string, type: ColumnMapping['type'], col: string, line: n
       return cell;
     case 'number': {
       const n = Number(cell.trim());
-      if (!Number.isFinite(n) || cell.trim() === '') throw bad(`"${cell.slice(0, 40)}" is not a number`);
+      if (!Number.isFinite(n) || cell.trim() === '') throw bad('is not a number');
       return n;
     }
     case 'boolean': {
       const v = cell.trim().toLowerCase();
       if (['true', '1', 'yes', 'y', '是'].includes(v)) return true;
       if (['false', '0', 'no', 'n', '否'].includes(v)) return false;
-      throw bad(`"${cell.slice(0, 40)}" is not a boolean`);
+      throw bad('is not a boolean');
     }
     case 'list':
       return cell
@@ -181,7 +182,7 @@ export async function runImport(o: ImportOptions): Promise<ImportSummary> {
   const started = Date.now();
   const limits = o.limits ?? DEFAULT_LIMITS;
   const concurrency = Math.max(1, Math.min(o.concurrency ?? 8, 256));
-  if (!o.hub.connector(o.connectorId)) throw new ConfigError(`no connector "${o.connectorId}" in the config`);
+  if (!o.hub.hasConnector(o.connectorId)) throw new ConfigError(`no connector "${o.connectorId}" in the config`);
   const scan = await scanFile(o.file, o.format, limits);
   const key = `import/${scan.sha256}`;
   const store: CheckpointStore = await checkpointStore(o.hub, o.connectorId);
@@ -212,7 +213,7 @@ export async function runImport(o: ImportOptions): Promise<ImportSummary> {
     startLine = cp.line;
   }
 
-  const summary: ImportSummary = { file: o.file, sha256: scan.sha256, total: scan.records, skipped, accepted: 0, duplicates: 0, rejected: 0, deadLetters: [], interrupted: false, resumedFrom, elapsedMs: 0 };
+  const summary: ImportSummary = { file: o.file, sha256: scan.sha256, total: scan.records, skipped, accepted: 0, rejected: 0, deadLetters: [], interrupted: false, resumedFrom, elapsedMs: 0 };
   if (cp?.done) {
     summary.elapsedMs = Date.now() - started;
     return summary;
@@ -228,7 +229,7 @@ export async function runImport(o: ImportOptions): Promise<ImportSummary> {
 
   let failure: unknown = null;
   const inflight = new Set<Promise<void>>();
-  const progress = (): void => o.progress?.({ done: skipped + summary.accepted + summary.duplicates + summary.rejected, total: scan.records, skipped, startedAt: started });
+  const progress = (): void => o.progress?.({ done: skipped + summary.accepted + summary.rejected, total: scan.records, skipped, startedAt: started });
 
   const finish = (index: number, r: FileRecord): void => {
     completed.set(index, r);
@@ -256,7 +257,6 @@ export async function runImport(o: ImportOptions): Promise<ImportSummary> {
           ? { outcome: 'rejected', error, deadLetterId: await o.hub.rejectAs(o.connectorId, raw, error, 'decode') }
           : await o.hub.submitAs(o.connectorId, raw);
         if (res.outcome === 'accepted') summary.accepted++;
-        else if (res.outcome === 'duplicate') summary.duplicates++;
         else {
           summary.rejected++;
           if (summary.deadLetters.length < MAX_DEAD_LETTERS) summary.deadLetters.push({ record: index, line: r.line, id: res.deadLetterId, code: res.error.code, message: res.error.message.slice(0, 300) });
@@ -340,7 +340,7 @@ function toRaw(r: FileRecord, o: ImportOptions, columns: string[]): { raw: RawIn
 }
 
 async function checkpointStore(hub: Hub, connectorId: string): Promise<CheckpointStore> {
-  const cps = new OutputCheckpoints(hub.output);
+  const cps = new OutputCheckpoints(hub.log, hub.topics);
   await cps.load();
   return cps.forConnector(connectorId);
 }

@@ -22,15 +22,19 @@ export interface StageOutput {
 }
 
 /**
- * A stateful stage whose state is rebuilt after a restart from the tickets it published: the hub
- * reads `tickets.canonical.v1` back from `restoreHorizonMs` before the newest ticket, in
- * publication order, and hands them to `restore` (which emits no events) before the first `run`.
+ * A stateful stage (clustering). Its state is rebuilt on a processor task's assignment from the
+ * task's changelog (`intake.ticket-changelog.v1`): for every ticket it published, the processor
+ * writes `changelogEntry(ticket)` in the same transaction as the ticket, and on assignment hands
+ * the entries back to `restore` in their original order (no events are produced) before the first
+ * `run`. Entries must be JSON-serialisable and carry only what the state needs.
  */
-export interface RestorableStage extends Stage {
+export interface StatefulStage extends Stage {
+  /** How much history a restore needs: entries of tickets older than this (stream time) may be dropped. */
   readonly restoreHorizonMs: number;
-  restore(published: Iterable<CanonicalTicket>): void;
+  changelogEntry(published: CanonicalTicket): unknown;
+  restore(entries: Iterable<unknown>): void;
 }
 
-export function isRestorable(s: Stage): s is RestorableStage {
-  return typeof (s as Partial<RestorableStage>).restore === 'function' && typeof (s as Partial<RestorableStage>).restoreHorizonMs === 'number';
+export function isStateful(s: Stage): s is StatefulStage {
+  return typeof (s as Partial<StatefulStage>).restore === 'function' && typeof (s as Partial<StatefulStage>).changelogEntry === 'function';
 }

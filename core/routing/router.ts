@@ -74,7 +74,9 @@ export interface RoutingConfig {
 }
 
 export const DEFAULT_ROUTING_CONFIG: RoutingConfig = {
-  minConfidence: 0.4,
+  // below the classifier's own triage threshold (0.32): the router only catches results a city
+  // configured the classifier to let through at lower confidence
+  minConfidence: 0.25,
   triageDepartment: '12345分拨中心',
   triageSlaHours: 2,
   streetOfficeFormat: '{district}{street}办事处',
@@ -215,9 +217,9 @@ export class Router {
     return Number.isFinite(ms) ? ms : this.clock.now();
   }
 
-  private priority(t: CanonicalTicket): Priority {
-    const p = this.config.priorityByUrgency[t.urgency] ?? 'P3';
-    if (t.urgency === 'normal' && this.config.lowPriorityAppealTypes.includes(t.appealType)) return 'P4';
+  private priority(t: CanonicalTicket, urgency: Urgency = t.urgency): Priority {
+    const p = this.config.priorityByUrgency[urgency] ?? 'P3';
+    if (urgency === 'normal' && this.config.lowPriorityAppealTypes.includes(t.appealType)) return 'P4';
     return p;
   }
 
@@ -271,13 +273,16 @@ export class Router {
     if (!sub) return this.triage(t, 'triage:unknown-subcategory', `subcategory ${c.subcategory.code} is not in catalog ${cat.version}: manual triage`);
 
     const base = this.baseTime(t);
-    const urgency: Urgency = t.urgency ?? 'normal';
+    // a matter's own floor (a gas leak is critical whatever the channel said)
+    const rank: Record<Urgency, number> = { normal: 0, urgent: 1, critical: 2 };
+    const given: Urgency = t.urgency ?? 'normal';
+    const urgency: Urgency = sub.minUrgency && rank[sub.minUrgency] > rank[given] ? sub.minUrgency : given;
     const override = this.config.overrides.find((o) => this.matches(o, t, sub));
     const territorial = override?.territorial ?? sub.territorial;
     const limit = override?.sla ?? sub.sla[urgency];
     const dueAt = new Date(dueTime(base, limit, this.config.calendar)).toISOString();
-    const slaText = `SLA ${urgency} ${describeLimit(limit)}`;
-    const priority = override?.priority ?? this.priority(t);
+    const slaText = `SLA ${urgency}${urgency !== given ? ` (the matter's floor; ticket said ${given})` : ''} ${describeLimit(limit)}`;
+    const priority = override?.priority ?? this.priority(t, urgency);
     const jurisdiction = this.jurisdiction(t);
     const subText = `${sub.code} ${sub.name}`;
 

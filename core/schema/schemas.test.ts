@@ -24,7 +24,7 @@ describe('schemas', () => {
       for (const [k, v] of Object.entries(s)) walk(v, `${path}/${k}`);
     };
     const dir = join(packageRoot(), 'schemas');
-    for (const f of readdirSync(dir).filter((f) => /^(ticket|raw-envelope|dead-letter|cluster-event)\.v\d+\.schema\.json$/.test(f))) {
+    for (const f of readdirSync(dir).filter((f) => /^(ticket|raw-envelope|dead-letter|cluster-event|audit)\.v\d+\.schema\.json$/.test(f))) {
       const s = JSON.parse(readFileSync(join(dir, f), 'utf8')) as { $id: string };
       expect(s.$id).toMatch(/\/v\d+\.json$/);
       walk(s, f);

@@ -281,3 +281,67 @@ export interface ClusterEvent {
     threshold: number;
   };
 }
+
+/**
+ * One admin action on intake.audit.v1 (and the embedded log): who did what, when, to what, and the result. Written for every mutating admin request, every read of dead letters, and every refused attempt at either (401/403). Never carries a token or personal data.
+ */
+export interface AuditRecord {
+  schemaVersion: 'audit/v1';
+  /**
+   * ULID of the record (time-sortable).
+   */
+  id: string;
+  /**
+   * When the action was decided (hub clock).
+   */
+  at: string;
+  /**
+   * The hub instance that served the request, when named (start --instance-id).
+   */
+  instanceId?: string | null;
+  /**
+   * Who: the id and role of the token presented; both null when no valid token was presented.
+   */
+  actor: {
+    tokenId: string | null;
+    role: 'viewer' | 'operator' | 'admin' | null;
+  };
+  /**
+   * Remote address of the request.
+   */
+  client: string;
+  /**
+   * What was asked.
+   */
+  action:
+    | 'connector.pause'
+    | 'connector.resume'
+    | 'connector.restart'
+    | 'deadletter.list'
+    | 'deadletter.read'
+    | 'deadletter.replay'
+    | 'catalog.reload'
+    | 'triage.assign';
+  /**
+   * What it was asked of: a connector id or dead-letter id (null for lists and the catalog).
+   */
+  target: string | null;
+  /**
+   * ok: done; denied: 401/403; not-found: no such target; refused: the request is not allowed for this target (e.g. replay of an unauthenticated rejection); failed: the action itself failed.
+   */
+  outcome: 'ok' | 'denied' | 'not-found' | 'refused' | 'failed';
+  /**
+   * HTTP status answered.
+   */
+  status: number;
+  /**
+   * INTAKE_ERR_* code when the outcome is not ok.
+   */
+  reason: string | null;
+  /**
+   * Result details without personal data: the new ticket id of a replay, the catalog version loaded, the number of records listed.
+   */
+  detail: {
+    [k: string]: (string | number | boolean | null) | undefined;
+  } | null;
+}

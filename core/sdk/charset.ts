@@ -50,7 +50,7 @@ export function resolveCharset(contentType: string, override: string | null = nu
   const label = override ?? charsetParam(contentType);
   if (label === null) return fallback;
   const cs = canonicalCharset(label);
-  if (!cs) throw new PayloadError('INTAKE_ERR_BAD_ENCODING', `unsupported charset "${label.slice(0, 40)}" (supported: utf-8, gbk, gb2312, gb18030)`);
+  if (!cs) throw new PayloadError('INTAKE_ERR_BAD_ENCODING', 'unsupported charset (supported: utf-8, gbk, gb2312, gb18030)');
   return cs;
 }
 

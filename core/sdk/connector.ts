@@ -3,8 +3,9 @@ import type { Clock } from '../clock';
 import type { IntakeError } from '../errors';
 import type { Logger } from '../logger';
 import type { HubMetrics } from '../metrics';
-import type { Channel } from '../schema/types';
+import type { CanonicalTicket, Channel } from '../schema/types';
 import type { TicketDraft } from './draft';
+import type { OutRecord } from '../outputs/output';
 
 export type ConnectorKind = 'webhook' | 'poller' | 'subscription';
 export type Stability = 'experimental' | 'beta' | 'stable';
@@ -48,25 +49,46 @@ export interface RawInput {
 }
 
 /**
- * The outcome of `submit`. `accepted` and `duplicate` mean the report is durable (the ticket is on
- * the output): the source may be acknowledged. `rejected` means the input is bad and has been
- * dead-lettered durably: the source may be acknowledged too (with a refusal, e.g. HTTP 4xx).
+ * The outcome of `submit`. `accepted` means the report is durable on intake.reports.v1: the source
+ * may be acknowledged. `ticketId` is the id its ticket has — derived from the report, the same for
+ * every delivery that carries the same source time (the processor drops later deliveries of a
+ * report as duplicates; intake cannot tell them apart). `rejected` means the input is bad and has
+ * been dead-lettered durably: the source may be acknowledged too (with a refusal, e.g. HTTP 4xx).
  */
-export type SubmitResult =
-  | { outcome: 'accepted'; ticketId: string }
-  | { outcome: 'duplicate'; ticketId: string }
-  | { outcome: 'rejected'; error: IntakeError; deadLetterId: string };
+export type SubmitResult = { outcome: 'accepted'; ticketId: string } | { outcome: 'rejected'; error: IntakeError; deadLetterId: string };
+
+/** What one delivery becomes before anything is written (a poller commits a whole page at once). */
+export interface PreparedDelivery {
+  records: OutRecord[];
+  result: SubmitResult;
+}
+
+/**
+ * A poll source's fenced session (only the lease owner opens one): its checkpoints as durable, and
+ * `commit` writing a page's records with the new checkpoint values in one transaction. A failed
+ * commit closes the session: reopen it (which fences any commit still in flight and reads the
+ * checkpoints back) before polling again.
+ */
+export interface SourceSession {
+  readonly isOpen: boolean;
+  open(names: string[]): Promise<void>;
+  get(name: string): string | null;
+  commit(records: OutRecord[], checkpoints: Record<string, string>): Promise<void>;
+  close(): Promise<void>;
+}
 
 /**
  * Everything a connector gets, injected (no singletons).
  *
- * Contract of `submit(raw)`:
- * - resolves only after the raw report and its ticket (or its dead-letter record) are durable on
- *   the output (Kafka acks=all, or the embedded log fsynced). Only then may the source be acked.
- * - rejects with a retriable `SinkError` when the output cannot make it durable (Kafka down): the
- *   connector must NOT acknowledge the source (HTTP 503 + Retry-After, NATS nak, keep the cursor);
- *   the source's redelivery is safe because the same (channel, source id) never makes a second ticket.
+ * Contract of `submit(raw)` (push and subscription transports):
+ * - normalises, masks and validates the report and resolves only after its record on
+ *   intake.reports.v1 (or its dead letter) is durable: Kafka transaction committed (acks=all), or
+ *   the embedded log fsynced. Only then may the source be acked.
+ * - rejects with a retriable `SinkError` when that cannot be done within the output's write timeout
+ *   (Kafka down): the connector must NOT acknowledge the source (HTTP 503 + Retry-After, NATS nak);
+ *   the source's redelivery is safe because the processor keeps one ticket per dedup key.
  * - never throws for bad input: that is a `rejected` outcome.
+ * Pollers use `prepare` + `openSource().commit` instead, so a page and its cursor are atomic.
  */
 export interface ConnectorContext {
   readonly id: string;
@@ -77,18 +99,34 @@ export interface ConnectorContext {
   submit(raw: RawInput): Promise<SubmitResult>;
   /** Dead-letters a report the transport rejected before normalisation (bad signature, too large…). */
   reject(raw: RawInput, error: IntakeError, stage: 'transport' | 'auth' | 'decode'): Promise<string>;
+  /**
+   * Records a report refused before its sender was authenticated (size, media type, signature,
+   * api_key): the first bytes and a hash only, within a per-client and total budget. Resolves to
+   * the dead-letter id, or null when over budget (counted, not written). The id must not be sent
+   * to the unauthenticated sender. Absent in minimal contexts: transports fall back to `reject`.
+   */
+  rejectUnauthenticated?(raw: RawInput, error: IntakeError, stage: 'transport' | 'auth', client: string): Promise<string | null>;
+  /** Normalises and checks one delivery without writing it. */
+  prepare(raw: RawInput): PreparedDelivery;
+  /** A new fenced session for this connector's poll source (call `open` on it). */
+  openSource(): SourceSession;
   /** The HTTP server, for webhook connectors to register their routes during `create`. */
   readonly http: FastifyInstance;
-  readonly checkpoints: CheckpointStore;
+  /**
+   * Tickets materialised in the ticket store (core/store), when the hub has one: answers for any
+   * ticket any instance made durable, after a restart too, once the store has caught up (usually
+   * well under a second). Absent when the store is off.
+   */
+  readonly ticketStore?: TicketLookup;
 }
 
-/** Durable small state (poll cursors). Kafka compacted topic in Kafka mode, embedded log otherwise. */
-export interface CheckpointStore {
-  get(key: string): Promise<string | null>;
-  put(key: string, value: string): Promise<void>;
+/** Read access to the ticket store's copy of published tickets. */
+export interface TicketLookup {
+  ticket(id: string): Promise<CanonicalTicket | null>;
 }
 
-export type ConnectorState = 'created' | 'starting' | 'running' | 'paused' | 'degraded' | 'failed' | 'stopped';
+/** `standby`: a poller whose source is polled by another instance (it does not own the lease). */
+export type ConnectorState = 'created' | 'starting' | 'running' | 'standby' | 'paused' | 'degraded' | 'failed' | 'stopped';
 
 /** Typed health snapshot, served by GET /api/connectors. */
 export interface ConnectorHealth {
@@ -101,7 +139,8 @@ export interface ConnectorHealth {
   lastError: { at: string; code: string; message: string } | null;
   breaker: 'closed' | 'open' | 'half-open' | null;
   pollLagMs: number | null;
-  counters: { received: number; accepted: number; duplicates: number; rejected: number; failed: number };
+  /** This instance's deliveries: accepted = durable on intake.reports.v1 (duplicates are counted by the processor, `intake_duplicates_total`). */
+  counters: { received: number; accepted: number; rejected: number; failed: number };
 }
 
 /**
@@ -120,4 +159,10 @@ export interface Connector {
   pause(): Promise<void>;
   resume(): Promise<void>;
   health(): ConnectorHealth;
+  /**
+   * Present on connectors that poll an upstream: polling runs only between `acquire` (this
+   * instance got the source's lease) and `release`; the hub calls them as leases move. Push routes
+   * of the same connector are served whatever the lease.
+   */
+  readonly lease?: { acquire(): Promise<void>; release(): Promise<void> };
 }

@@ -40,7 +40,9 @@ export function parseJson(text: string, maxDepth = 16): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (e) {
-    throw new PayloadError('INTAKE_ERR_PAYLOAD_INVALID', `body is not valid JSON: ${(e as Error).message}`);
+    // V8's message quotes the text around the error: keep only where it is
+    const at = /position (\d+)/.exec((e as Error).message)?.[1];
+    throw new PayloadError('INTAKE_ERR_PAYLOAD_INVALID', `body is not valid JSON${at ? ` (at character ${at})` : ''}`);
   }
 }
 

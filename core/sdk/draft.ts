@@ -32,4 +32,13 @@ export interface TicketDraft {
   attachments: CanonicalTicket['attachments'];
   channelFields: CanonicalTicket['channelFields'];
   mappingVersion: string | null;
+  /**
+   * Source values that identify a person and must not be published as sent: the enrich stage
+   * replaces them with keyed tokens (HMAC-SHA256 with `pii.tokenSecret`, core/pii/mask.ts
+   * `tokenizeValue`). `sourceId`: the id is personal or derived from personal data (an openid or
+   * phone used as report id, a hash of the request). `channelFields`: keys of `channelFields`
+   * holding personal ids (a worker id, a device id). A source id that contains a phone, ID number
+   * or e-mail address is tokenised even without this flag.
+   */
+  personal?: { sourceId?: boolean; channelFields?: string[] };
 }

@@ -10,7 +10,7 @@ export class HealthTracker {
   pollLagMs: number | null = null;
   private lastSuccess: number | null = null;
   private lastError: ConnectorHealth['lastError'] = null;
-  private readonly counters = { received: 0, accepted: 0, duplicates: 0, rejected: 0, failed: 0 };
+  private readonly counters = { received: 0, accepted: 0, rejected: 0, failed: 0 };
 
   constructor(
     private readonly id: string,
@@ -25,10 +25,10 @@ export class HealthTracker {
   }
 
   outcome(r: SubmitResult): void {
-    if (r.outcome === 'accepted') this.counters.accepted++;
-    else if (r.outcome === 'duplicate') this.counters.duplicates++;
-    else this.counters.rejected++;
-    if (r.outcome !== 'rejected') this.success();
+    if (r.outcome === 'accepted') {
+      this.counters.accepted++;
+      this.success();
+    } else this.counters.rejected++;
   }
 
   success(): void {

@@ -4,7 +4,12 @@ import { collapse, htmlToText } from './html';
 describe('htmlToText', () => {
   it('strips tags, scripts, styles and comments and keeps block breaks', () => {
     const html = '<p>尊敬的<b>书记</b>：</p><script>alert("x")</script><style>p{color:red}</style><!-- 备注 --><div>小区&nbsp;&nbsp;门口<br/>积水严重</div>';
-    expect(htmlToText(html)).toBe('尊敬的 书记 ：\n小区 门口\n积水严重');
+    expect(htmlToText(html)).toBe('尊敬的书记：\n小区 门口\n积水严重');
+  });
+
+  it('inline formatting inside a word or number joins it (a phone split by <b> stays one number to mask)', () => {
+    expect(htmlToText('<p>电话138<b>1234</b><span>5678</span></p>')).toBe('电话13812345678');
+    expect(htmlToText('我叫侯<i>英刚</i>，住<img src="x">在')).toBe('我叫侯英刚，住 在');
   });
 
   it('decodes named and numeric entities exactly once', () => {

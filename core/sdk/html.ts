@@ -3,7 +3,8 @@
  *
  * A single left-to-right scan with `indexOf` look-ahead: no regular expression runs over the input,
  * so there is no catastrophic backtracking, and the work is linear in the (bounded) input length.
- * Tags are dropped, `<script>`, `<style>`, `<template>`, `<noscript>` and `<textarea>` are dropped
+ * Tags are dropped (block tags become line breaks, inline formatting such as `<b>` or `<span>`
+ * nothing, any other tag a space), `<script>`, `<style>`, `<template>`, `<noscript>` and `<textarea>` are dropped
  * with their content, comments, CDATA, doctypes and processing instructions are dropped, entities
  * (named, decimal, hex) are decoded exactly once, and whitespace is collapsed (one space inside a
  * line, one newline between blocks). The output is text, never markup: nothing here is meant to be
@@ -21,6 +22,9 @@ const BLOCK = new Set([
   'br', 'p', 'div', 'li', 'ul', 'ol', 'tr', 'td', 'th', 'table', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'section', 'article', 'header', 'footer',
   'blockquote', 'pre', 'hr', 'dd', 'dt', 'dl', 'address', 'figure', 'figcaption', 'form', 'fieldset', 'main', 'nav', 'aside', 'tbody', 'thead',
 ]);
+
+// formatting inside a run of text: renders as nothing, so "138<b>1234</b>5678" reads as one number
+const INLINE = new Set(['b', 'i', 'u', 's', 'em', 'strong', 'span', 'font', 'a', 'small', 'big', 'sub', 'sup', 'mark', 'abbr', 'code', 'ins', 'del', 'label', 'q', 'cite', 'tt', 'kbd', 'var', 'bdi', 'bdo', 'wbr']);
 
 const NAMED: Record<string, string> = {
   amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ', ensp: ' ', emsp: ' ', thinsp: ' ', ldquo: '“', rdquo: '”', lsquo: '‘',
@@ -117,7 +121,7 @@ export function htmlToText(html: string, opts: HtmlToTextOptions = {}): string {
       const end = tagEnd(s, i);
       if (end < 0) break; // an unclosed tag swallows the rest, as browsers do
       if (BLOCK.has(name)) emit('\n');
-      else emit(' ');
+      else if (!INLINE.has(name)) emit(' ');
       i = end + 1;
       if (!closing && DROP_WITH_CONTENT.has(name) && s.charCodeAt(end - 1) !== 47) {
         const close = lower.indexOf(`</${name}`, i);

@@ -34,6 +34,8 @@ export interface ListingSimOptions<R> {
   fault?: SimFault | null;
   /** Required `authorization` header value, if any. */
   token?: string | null;
+  /** Called for every request (tests see who polls: e.g. by its authorization header). */
+  onRequest?: (req: IncomingMessage) => void;
 }
 
 export interface ListingSim<R> {
@@ -70,6 +72,7 @@ export async function startListingSim<R>(o: ListingSimOptions<R>): Promise<Listi
 
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     stats.requests++;
+    o.onRequest?.(req);
     res.on('close', () => {
       if (!res.writableFinished) noteAbort();
     });

@@ -2,7 +2,8 @@ import { SinkError, UpstreamError } from '../errors';
 import { testContext, type TestContext } from '../testing/context';
 import type { ConnectorSpec, RawInput } from './connector';
 import type { TicketDraft } from './draft';
-import { HealthTracker } from './health';
+import type { HealthTracker } from './health';
+import { ConnectorRunner } from './runner';
 import { BoundedFetcher, compareCursor, compareIds, decodeCursor, encodeCursor, Poller, type ListingSource, type PollerOptions } from './poller';
 import { startListingSim, type ListingSim } from './poller-sim';
 
@@ -47,7 +48,6 @@ function opts(over: Partial<PollerOptions> = {}): PollerOptions {
     pollIntervalMs: 50,
     pageSize: 3,
     maxPagesPerPoll: 50,
-    submitConcurrency: 4,
     http: { connectTimeoutMs: 1000, headersTimeoutMs: 400, bodyTimeoutMs: 400, requestTimeoutMs: 1500, maxBodyBytes: 64 * 1024 },
     breaker: { timeoutMs: 3000, errorThresholdPercentage: 50, resetTimeoutMs: 300, volumeThreshold: 3, rollingWindowMs: 10000 },
     backoff: { initialMs: 20, maxMs: 100 },
@@ -81,16 +81,18 @@ async function sim(records: Row[]): Promise<ListingSim<Row>> {
   return s;
 }
 
-let pollers: Poller[] = [];
-function poller(ctx: TestContext, base: string, over: Partial<PollerOptions> = {}): { p: Poller; h: HealthTracker } {
-  const h = new HealthTracker(ctx.id, 'poller-test', 'hotline-12345', 'poller', ctx.clock);
-  const p = new Poller(ctx, h, source(base), opts(over));
+let pollers: ConnectorRunner[] = [];
+/** A poller run by the connector runner (no lease needed: tests poll directly). */
+function poller(ctx: TestContext, base: string, over: Partial<PollerOptions> = {}): { p: ConnectorRunner; h: HealthTracker; loop: Poller } {
+  const o = opts(over);
+  const loop = new Poller(ctx, source(base), o);
+  const p = new ConnectorRunner(spec, ctx, { kind: 'poller', loop, backoff: o.backoff });
   pollers.push(p);
-  return { p, h };
+  return { p, h: p.tracker, loop };
 }
 
 afterEach(async () => {
-  for (const p of pollers) await p.close();
+  for (const p of pollers) await p.stop();
   for (const s of sims) await s.close();
   pollers = [];
   sims = [];
@@ -113,13 +115,13 @@ describe('Poller', () => {
   it('reads every record across pages once, and checkpoints the last one', async () => {
     const s = await sim(rows(20));
     const ctx = testContext(spec, {}, 'p1');
-    const { p, h } = poller(ctx, s.url);
+    const { p } = poller(ctx, s.url);
     await p.start();
-    await until(() => ctx.tickets.length === 20 && h.snapshot().pollLagMs !== null);
+    await until(() => ctx.tickets.length === 20 && p.health().pollLagMs !== null);
     expect(ctx.submitted.map((r) => r.sourceId)).toEqual(rows(20).map((r) => r.id));
-    expect(decodeCursor(await ctx.checkpoints.get('cursor'))).toEqual({ t: T0 + 9000, id: 'R0019' });
-    expect(h.snapshot().breaker).toBe('closed');
-    expect(h.snapshot().state).toBe('running');
+    expect(decodeCursor(ctx.checkpoints.get('cursor') ?? null)).toEqual({ t: T0 + 9000, id: 'R0019' });
+    expect(p.health().breaker).toBe('closed');
+    expect(p.health().state).toBe('running');
   });
 
   it('a tie group larger than a page (same timestamp across page boundaries) is neither lost nor repeated', async () => {
@@ -140,7 +142,7 @@ describe('Poller', () => {
     await a.p.start();
     await until(() => ctx.tickets.length === 7);
     await a.p.stop();
-    expect(a.h.snapshot().state).toBe('stopped');
+    expect(a.p.health().state).toBe('stopped');
     s.add(...rows(5, 7));
     const b = poller(ctx, s.url);
     await b.p.start();
@@ -153,16 +155,16 @@ describe('Poller', () => {
     const s = await sim(rows(6));
     const ctx = testContext(spec, {}, 'p4');
     ctx.failWith = new SinkError('kafka down');
-    const { p, h } = poller(ctx, s.url);
+    const { p } = poller(ctx, s.url);
     await p.start();
-    await until(() => h.snapshot().counters.failed >= 3);
-    expect(await ctx.checkpoints.get('cursor')).toBeNull();
-    expect(h.snapshot().state).toBe('degraded');
-    expect(h.snapshot().lastError?.code).toBe('INTAKE_ERR_SINK_UNAVAILABLE');
-    expect(h.snapshot().breaker).toBe('closed'); // the output being down is not the upstream's fault
+    await until(() => p.health().counters.failed >= 3);
+    expect(ctx.checkpoints.get('cursor')).toBeUndefined();
+    expect(p.health().state).toBe('degraded');
+    expect(p.health().lastError?.code).toBe('INTAKE_ERR_SINK_UNAVAILABLE');
+    expect(p.health().breaker).toBe('closed'); // the output being down is not the upstream's fault
     ctx.failWith = null;
     await until(() => ctx.tickets.length === 6);
-    await until(() => h.snapshot().state === 'running');
+    await until(() => p.health().state === 'running');
     expect(ctx.submitted).toHaveLength(6);
   });
 
@@ -170,38 +172,38 @@ describe('Poller', () => {
     const s = await sim(rows(4));
     s.setFault({ kind: '5xx', status: 503 });
     const ctx = testContext(spec, {}, 'p5');
-    const { p, h } = poller(ctx, s.url);
+    const { p } = poller(ctx, s.url);
     const seen: string[] = [];
     const timer = setInterval(() => {
-      const b = h.snapshot().breaker ?? 'null';
+      const b = p.health().breaker ?? 'null';
       if (seen[seen.length - 1] !== b) seen.push(b);
     }, 5);
     await p.start();
-    await until(() => h.snapshot().breaker === 'open');
+    await until(() => p.health().breaker === 'open');
     const gauge = await ctx.metrics.breakerState.get();
     expect(gauge.values.find((v) => v.labels.connector === 'p5')?.value).toBe(2);
-    expect(h.snapshot().lastError?.code).toMatch(/INTAKE_ERR_(UPSTREAM|CIRCUIT_OPEN)/);
+    expect(p.health().lastError?.code).toMatch(/INTAKE_ERR_(UPSTREAM|CIRCUIT_OPEN)/);
     const requestsWhileOpen = s.stats.requests;
     await new Promise((r) => setTimeout(r, 150));
     expect(s.stats.requests).toBe(requestsWhileOpen); // fails fast: no request reaches the upstream
     s.setFault(null);
     await until(() => ctx.tickets.length === 4);
-    await until(() => h.snapshot().breaker === 'closed');
+    await until(() => p.health().breaker === 'closed');
     clearInterval(timer);
     expect(seen).toEqual(expect.arrayContaining(['closed', 'open', 'half-open']));
     expect(seen.indexOf('half-open')).toBeGreaterThan(seen.indexOf('open'));
-    expect(h.snapshot().state).toBe('running');
+    expect(p.health().state).toBe('running');
   });
 
   it('a hanging upstream: the request is aborted on the headers timeout and the upstream sees the socket close', async () => {
     const s = await sim(rows(2));
     s.setFault({ kind: 'hang' });
     const ctx = testContext(spec, {}, 'p6');
-    const { p, h } = poller(ctx, s.url);
+    const { p } = poller(ctx, s.url);
     await p.start();
     await s.waitForAborts(1, 5000);
-    await until(() => h.snapshot().lastError !== null);
-    expect(h.snapshot().lastError?.code).toBe('INTAKE_ERR_UPSTREAM');
+    await until(() => p.health().lastError !== null);
+    expect(p.health().lastError?.code).toBe('INTAKE_ERR_UPSTREAM');
     s.setFault(null);
     await until(() => ctx.tickets.length === 2);
   });
@@ -210,15 +212,15 @@ describe('Poller', () => {
     const s = await sim(rows(2));
     s.setFault({ kind: 'hang' });
     const ctx = testContext(spec, {}, 'p7');
-    const { p, h } = poller(ctx, s.url, { http: { connectTimeoutMs: 1000, headersTimeoutMs: 60000, bodyTimeoutMs: 60000, requestTimeoutMs: 60000, maxBodyBytes: 65536 }, breaker: { timeoutMs: 60000, errorThresholdPercentage: 50, resetTimeoutMs: 1000, volumeThreshold: 3, rollingWindowMs: 10000 } });
+    const { p } = poller(ctx, s.url, { http: { connectTimeoutMs: 1000, headersTimeoutMs: 60000, bodyTimeoutMs: 60000, requestTimeoutMs: 60000, maxBodyBytes: 65536 }, breaker: { timeoutMs: 60000, errorThresholdPercentage: 50, resetTimeoutMs: 1000, volumeThreshold: 3, rollingWindowMs: 10000 } });
     await p.start();
     await until(() => s.stats.requests >= 1);
     const started = Date.now();
     await p.stop();
     expect(Date.now() - started).toBeLessThan(1000);
     await s.waitForAborts(1, 2000);
-    expect(h.snapshot().state).toBe('stopped');
-    expect(h.snapshot().counters.failed).toBe(0); // a stop is not an upstream failure
+    expect(p.health().state).toBe('stopped');
+    expect(p.health().counters.failed).toBe(0); // a stop is not an upstream failure
   });
 
   it('an oversized body is aborted mid-stream (UpstreamError) and the upstream sees the close', async () => {
@@ -250,12 +252,12 @@ describe('Poller', () => {
   it('pause stops polling; resume continues where it left off', async () => {
     const s = await sim(rows(3));
     const ctx = testContext(spec, {}, 'p8');
-    const { p, h } = poller(ctx, s.url);
+    const { p } = poller(ctx, s.url);
     await p.start();
     await until(() => ctx.tickets.length === 3);
     await p.pause();
     await p.pause();
-    expect(h.snapshot().state).toBe('paused');
+    expect(p.health().state).toBe('paused');
     await new Promise((r) => setTimeout(r, 100));
     const before = s.stats.requests;
     s.add(...rows(2, 3));
@@ -263,6 +265,8 @@ describe('Poller', () => {
     expect(s.stats.requests).toBe(before);
     await p.resume();
     await until(() => ctx.tickets.length === 5);
-    expect(h.snapshot().state).toBe('running');
+    // the state turns running when the step that delivered them returns
+    await until(() => p.health().state === 'running');
+    expect(ctx.tickets.length).toBe(5);
   });
 });

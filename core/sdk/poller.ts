@@ -1,8 +1,10 @@
 import CircuitBreaker from 'opossum';
 import { Agent, request } from 'undici';
-import { CircuitOpenError, IntakeError, SinkError, UpstreamError, isIntakeError } from '../errors';
-import type { Connector, ConnectorContext, ConnectorHealth, ConnectorSpec, RawInput } from './connector';
+import { CircuitOpenError, IntakeError, UpstreamError } from '../errors';
+import type { OutRecord } from '../outputs/output';
+import type { ConnectorContext, ConnectorHealth, ConnectorSpec, RawInput, SourceSession, SubmitResult } from './connector';
 import { HealthTracker } from './health';
+import { ConnectorRunner, type StepControl, type TransportLoop } from './runner';
 import { registerWebhook, type WebhookOptions } from './webhook';
 
 /**
@@ -13,18 +15,23 @@ import { registerWebhook, type WebhookOptions } from './webhook';
  * returns the items whose cursor time is >= `since` (inclusive), ordered by (time, id) ascending
  * (`compareCursor`), page `n` (1-based) of size `k`. A page shorter than `k` is the end.
  *
- * Cursor: the pair (time, id) of the last item made durable, stored with `ctx.checkpoints.put` only
- * after EVERY item of the page was submitted and `submit` resolved (accepted, duplicate or
- * dead-lettered). Items are filtered client-side with `(time, id) > cursor`, so
- *   - a restart re-reads from `since=cursor.time` and skips what it already has: no loss, no repeat;
+ * Single owner: a poller polls only while this instance holds its source's lease (the hub calls
+ * `acquire` / `release` as the poller lease group moves leases; see core/kafka/leases.ts). Acquiring
+ * opens a fenced source session (`ctx.openSource()`), which cuts off any earlier owner, and reads
+ * the cursor back from it.
+ *
+ * Cursor: the pair (time, id) of the last item of the page. Each page's reports (and dead letters)
+ * and the new cursor are committed in ONE transaction (`session.commit`): after a crash either
+ * both are durable or neither is — no loss, no repeat. Items are filtered client-side with
+ * `(time, id) > cursor`, so
+ *   - a restart re-reads from `since=cursor.time` and skips what it already has;
  *   - items sharing one timestamp across a page boundary are neither lost nor repeated: while a
  *     whole page shares the `since` time, the next request keeps `since` and asks for the next page
  *     (paging inside the tie group); otherwise it moves `since` to the page's last time and page 1.
- * A crash between a submit and the checkpoint re-submits at most one page; the hub's exact dedup
- * (channel + source id) turns those into `duplicate` outcomes, never second tickets.
  *
- * When `submit` rejects (SinkError: the output is down) the cursor is kept and the poller backs off
- * exponentially; when the upstream fails (5xx, timeouts, oversized body, undecodable page) the
+ * When the commit fails (the output is down) the session is closed and reopened before the next
+ * poll (reading back what really is durable), and the poller backs off exponentially with jitter;
+ * when the upstream fails (5xx, timeouts, oversized body, undecodable page) the
  * circuit breaker counts it, opens past its threshold and fails fast until `resetTimeoutMs`, then
  * lets one probe through (half-open). Its state shows in health (`breaker`) and in the gauge
  * `intake_connector_breaker_state{connector}` (0 closed, 1 half-open, 2 open).
@@ -88,8 +95,6 @@ export interface PollerOptions {
   pageSize: number;
   /** Pages read per poll before sleeping (a bound on one poll's work while catching up). */
   maxPagesPerPoll: number;
-  /** Submissions in flight at once within one page. */
-  submitConcurrency: number;
   http: HttpLimits;
   breaker: BreakerOptions;
   /** Backoff after a failed poll (output down, upstream failing): initial, doubled up to max. */
@@ -241,33 +246,35 @@ function toUpstream(e: unknown, ctl: AbortController): Error {
 const BREAKER_GAUGE: Record<NonNullable<ConnectorHealth['breaker']>, number> = { closed: 0, 'half-open': 1, open: 2 };
 
 /**
- * The poll loop with its breaker, cursor and lifecycle. A poller connector owns one and delegates
- * start/stop/pause/resume to it; `health` is shared with any push route of the same connector.
+ * The polling transport of a pull connector, run by the connector runner (`core/sdk/runner.ts`):
+ * one `step` is one poll — pages from the cursor until a short page, `maxPagesPerPoll` or stop —
+ * each page committed with its cursor in one transaction on the fenced source session. The runner
+ * owns the loop, the lease, pause/resume and the jittered backoff after a failed poll; the breaker,
+ * the bounded fetcher and the cursor live here.
  */
-export class Poller {
+export class Poller implements TransportLoop {
   private fetcher: BoundedFetcher;
   private breaker: CircuitBreaker<[string, AbortController], Fetched> | null = null;
-  private loopDone: Promise<void> | null = null;
-  private stopping = false;
-  private paused = false;
-  private wake: (() => void) | null = null;
   private cursor: CursorKey | null = null;
-  private failures = 0;
-  private startedAt = 0;
+  private startedAt: number | null = null;
   private caughtUpAt: number | null = null;
   private newestItemAt: number | null = null;
-  private lastErrorCode: string | null = null;
   private readonly checkpointName: string;
+  private session: SourceSession | null = null;
+  private health: HealthTracker | null = null;
+  private ctl: StepControl = { stopping: () => false };
 
   constructor(
     private readonly ctx: ConnectorContext,
-    private readonly health: HealthTracker,
     private readonly source: ListingSource,
     private readonly o: PollerOptions,
   ) {
     this.fetcher = new BoundedFetcher(o.http, o.headers);
     this.checkpointName = o.checkpointName ?? 'cursor';
-    this.health.breaker = 'closed';
+  }
+
+  get idleMs(): number {
+    return this.o.pollIntervalMs;
   }
 
   /** The cursor of the last durable page (null before the first). */
@@ -280,58 +287,67 @@ export class Poller {
     return this.newestItemAt;
   }
 
-  get running(): boolean {
-    return this.loopDone !== null;
+  attach(h: HealthTracker): void {
+    this.health = h;
+    h.breaker = 'closed';
   }
 
-  async start(): Promise<void> {
-    if (this.loopDone) return;
-    this.stopping = false;
-    this.health.state = 'starting';
-    const stored = await this.ctx.checkpoints.get(this.checkpointName);
-    this.cursor = decodeCursor(stored);
-    if (stored !== null && this.cursor === null) this.ctx.logger.warn('unreadable poll checkpoint ignored: polling from the beginning', { checkpoint: stored.slice(0, 200) });
+  /** A fresh fetcher, breaker and (unopened) fenced session: on start, resume, lease acquisition. */
+  async open(): Promise<void> {
+    this.session = this.ctx.openSource();
     this.startedAt = this.ctx.clock.now();
+    this.caughtUpAt = null;
     this.fetcher = new BoundedFetcher(this.o.http, this.o.headers);
+    this.breaker?.shutdown();
     this.breaker = this.makeBreaker();
     this.setBreaker('closed');
-    this.health.state = this.paused ? 'paused' : 'running';
-    this.loopDone = this.loop();
   }
 
-  async stop(): Promise<void> {
-    this.stopping = true;
+  abort(): void {
     this.fetcher.abortAll();
-    this.wake?.();
-    if (this.loopDone) await this.loopDone;
-    this.loopDone = null;
+  }
+
+  async close(): Promise<void> {
+    this.fetcher.abortAll();
     this.breaker?.shutdown();
     this.breaker = null;
     await this.fetcher.close(); // idle keep-alive sockets too: a stopped poller holds no connection
-    this.health.state = 'stopped';
+    await this.session?.close();
+    this.session = null;
+    this.startedAt = null;
   }
 
-  /** Alias of stop (kept for symmetry with other transports). */
-  async close(): Promise<void> {
-    await this.stop();
+  async step(ctl: StepControl): Promise<'more' | 'idle'> {
+    this.ctl = ctl;
+    await this.pollOnce();
+    return 'idle';
   }
 
-  async pause(): Promise<void> {
-    this.paused = true;
-    if (this.loopDone) this.health.state = 'paused';
+  retryDelayMs(err: IntakeError, computed: number): number {
+    // an open breaker fails fast until its reset timeout: retry when it half-opens
+    return err instanceof CircuitOpenError ? Math.min(computed, this.o.breaker.resetTimeoutMs) : computed;
   }
 
-  async resume(): Promise<void> {
-    if (!this.paused) return;
-    this.paused = false;
-    if (this.loopDone) this.health.state = this.failures > 0 ? 'degraded' : 'running';
-    this.wake?.();
+  contribute(h: HealthTracker): void {
+    h.pollLagMs = this.lagMs();
   }
 
-  /** Current poll lag in ms (see the module comment). */
+  /** Current poll lag in ms (see the module comment); null while not polling. */
   lagMs(): number | null {
-    if (!this.loopDone && this.caughtUpAt === null) return null;
+    if (this.startedAt === null) return null;
     return Math.max(0, this.ctx.clock.now() - (this.caughtUpAt ?? this.startedAt));
+  }
+
+  /** Opens the fenced session and reads the cursor back, when it is not open (first poll, after a failed commit). */
+  private async ensureSession(): Promise<SourceSession> {
+    const s = this.session;
+    if (!s) throw new StoppedError();
+    if (s.isOpen) return s;
+    await s.open([this.checkpointName]);
+    const stored = s.get(this.checkpointName);
+    this.cursor = decodeCursor(stored);
+    if (stored !== null && this.cursor === null) this.ctx.logger.warn('unreadable poll checkpoint ignored: polling from the beginning', { checkpoint: stored.slice(0, 200) });
+    return s;
   }
 
   private makeBreaker(): CircuitBreaker<[string, AbortController], Fetched> {
@@ -358,61 +374,9 @@ export class Poller {
   }
 
   private setBreaker(s: NonNullable<ConnectorHealth['breaker']>): void {
-    if (this.health.breaker !== s && s !== 'closed') this.ctx.logger.warn('upstream circuit breaker state changed', { breaker: s });
-    this.health.breaker = s;
+    if (this.health && this.health.breaker !== s && s !== 'closed') this.ctx.logger.warn('upstream circuit breaker state changed', { breaker: s });
+    if (this.health) this.health.breaker = s;
     this.ctx.metrics.breakerState.set({ connector: this.ctx.id }, BREAKER_GAUGE[s]);
-  }
-
-  private updateLag(): void {
-    const lag = this.lagMs();
-    this.health.pollLagMs = lag;
-    if (lag !== null) this.ctx.metrics.pollLag.set({ connector: this.ctx.id }, lag / 1000);
-  }
-
-  private async loop(): Promise<void> {
-    while (!this.stopping) {
-      if (this.paused) {
-        await this.sleep(null);
-        continue;
-      }
-      let delay = this.o.pollIntervalMs;
-      try {
-        await this.pollOnce();
-        if (this.failures > 0) this.ctx.logger.info('poller recovered', { after: this.failures });
-        this.failures = 0;
-        this.lastErrorCode = null;
-        if (!this.stopping && !this.paused) this.health.state = 'running';
-      } catch (e) {
-        if (this.stopping || e instanceof StoppedError) break;
-        const err = asIntakeError(e);
-        this.health.failure(err);
-        this.failures++;
-        if (!this.paused) this.health.state = 'degraded';
-        // log state changes, not every retry
-        if (err.code !== this.lastErrorCode) this.ctx.logger.warn('poll failed; backing off', { code: err.code, message: err.message });
-        this.lastErrorCode = err.code;
-        const { initialMs, maxMs } = this.o.backoff;
-        delay = Math.min(maxMs, initialMs * 2 ** Math.min(this.failures - 1, 20));
-        if (err instanceof CircuitOpenError) delay = Math.min(delay, this.o.breaker.resetTimeoutMs);
-      }
-      this.updateLag();
-      await this.sleep(delay);
-    }
-  }
-
-  /** Sleeps `ms` (or until woken when null); stop() and resume() wake it. */
-  private sleep(ms: number | null): Promise<void> {
-    if (this.stopping) return Promise.resolve();
-    return new Promise((resolve) => {
-      let timer: NodeJS.Timeout | null = null;
-      const done = (): void => {
-        if (timer) clearTimeout(timer);
-        if (this.wake === done) this.wake = null;
-        resolve();
-      };
-      if (ms !== null) timer = setTimeout(done, ms);
-      this.wake = done;
-    });
   }
 
   private async fetchPage(url: string): Promise<Fetched> {
@@ -429,10 +393,11 @@ export class Poller {
 
   /** One poll: pages from the cursor until a short page, `maxPagesPerPoll` or stop. */
   async pollOnce(): Promise<void> {
+    const session = await this.ensureSession();
     const pollStarted = this.ctx.clock.now();
     let since = this.cursor?.t ?? null;
     let page = 1;
-    for (let n = 0; n < this.o.maxPagesPerPoll && !this.stopping && !this.paused; n++) {
+    for (let n = 0; n < this.o.maxPagesPerPoll && !this.ctl.stopping(); n++) {
       const size = this.o.pageSize;
       const res = await this.fetchPage(this.source.listUrl({ since, page, size }));
       let items: ListedItem[];
@@ -444,18 +409,17 @@ export class Poller {
       const before = this.cursor;
       const fresh = items.filter((it) => (it.key === null ? true : before === null || compareCursor(it.key, before) > 0));
       const keyedFresh = fresh.some((it) => it.key !== null);
-      // rows without a readable key are submitted (and dead-lettered by normalize) only with a page that advances
-      await this.submitAll(keyedFresh ? fresh : []);
       let next = before;
       for (const it of items) {
         if (it.key && (next === null || compareCursor(it.key, next) > 0)) next = it.key;
         if (it.key && (this.newestItemAt === null || it.key.t > this.newestItemAt)) this.newestItemAt = it.key.t;
       }
       if (next && (before === null || compareCursor(next, before) > 0)) {
-        await this.ctx.checkpoints.put(this.checkpointName, encodeCursor(next));
+        // rows without a readable key are submitted (and dead-lettered by normalize) only with a page that advances
+        await this.commitPage(session, keyedFresh ? fresh : [], next);
         this.cursor = next;
       }
-      this.health.success();
+      this.health?.success();
       if (items.length < size) {
         this.caughtUpAt = pollStarted;
         return;
@@ -469,33 +433,20 @@ export class Poller {
     }
   }
 
-  private async submitAll(items: ListedItem[]): Promise<void> {
-    let next = 0;
-    let failed: unknown = null;
-    const worker = async (): Promise<void> => {
-      while (failed === null && !this.stopping) {
-        const i = next++;
-        const it = items[i];
-        if (!it) return;
-        this.health.received();
-        try {
-          const r = await this.ctx.submit({ ...it.raw, receivedAt: it.raw.receivedAt ?? this.ctx.clock.now() });
-          this.health.outcome(r);
-        } catch (e) {
-          failed ??= e;
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(this.o.submitConcurrency, items.length)) }, worker));
-    if (failed !== null) throw failed;
-    if (this.stopping) throw new StoppedError();
+  /** One transaction: the page's reports and dead letters, and the cursor after it. */
+  private async commitPage(session: SourceSession, items: ListedItem[], cursor: CursorKey): Promise<void> {
+    const records: OutRecord[] = [];
+    const results: SubmitResult[] = [];
+    for (const it of items) {
+      if (this.ctl.stopping()) throw new StoppedError();
+      this.health?.received();
+      const p = this.ctx.prepare({ ...it.raw, receivedAt: it.raw.receivedAt ?? this.ctx.clock.now() });
+      records.push(...p.records);
+      results.push(p.result);
+    }
+    await session.commit(records, { [this.checkpointName]: encodeCursor(cursor) });
+    for (const r of results) this.health?.outcome(r);
   }
-}
-
-function asIntakeError(e: unknown): IntakeError {
-  if (isIntakeError(e)) return e;
-  if (e instanceof SinkError) return e;
-  return new IntakeError('INTAKE_ERR_INTERNAL', e instanceof Error ? e.message : String(e), true, { cause: e });
 }
 
 /** JSON-schema fragments for poller config, shared by the pull connectors' config schemas. */
@@ -503,7 +454,6 @@ export const POLLER_CONFIG_PROPERTIES: Record<string, Record<string, unknown>> =
   pollIntervalMs: { type: 'integer', minimum: 1000, maximum: 3600000, default: 15000, description: 'Pause between two polls once the listing is read to its end.' },
   pageSize: { type: 'integer', minimum: 1, maximum: 500, default: 50, description: 'Records asked for per listing page (size=).' },
   maxPagesPerPoll: { type: 'integer', minimum: 1, maximum: 1000, default: 20, description: 'Pages read in one poll before sleeping, while catching up.' },
-  submitConcurrency: { type: 'integer', minimum: 1, maximum: 64, default: 8, description: 'Records of one page submitted to the pipeline at once.' },
   timeouts: {
     type: 'object',
     additionalProperties: false,
@@ -547,7 +497,6 @@ export interface PollerConfig {
   pollIntervalMs: number;
   pageSize: number;
   maxPagesPerPoll: number;
-  submitConcurrency: number;
   timeouts: { connectMs: number; headersMs: number; bodyMs: number; requestMs: number };
   maxBodyBytes: number;
   breaker: { timeoutMs: number; errorThresholdPercentage: number; resetTimeoutMs: number; volumeThreshold: number; rollingWindowMs: number };
@@ -560,7 +509,6 @@ export function pollerOptions(c: PollerConfig, headers: Record<string, string> =
     pollIntervalMs: c.pollIntervalMs,
     pageSize: c.pageSize,
     maxPagesPerPoll: c.maxPagesPerPoll,
-    submitConcurrency: c.submitConcurrency,
     http: { connectTimeoutMs: c.timeouts.connectMs, headersTimeoutMs: c.timeouts.headersMs, bodyTimeoutMs: c.timeouts.bodyMs, requestTimeoutMs: c.timeouts.requestMs, maxBodyBytes: c.maxBodyBytes },
     breaker: c.breaker,
     backoff: c.backoff,
@@ -569,64 +517,30 @@ export function pollerOptions(c: PollerConfig, headers: Record<string, string> =
 }
 
 /**
- * The lifecycle shared by pull connectors: one health tracker, an optional poller (pull) and an
- * optional signed webhook route (push), both feeding the same pipeline. A pure push connector
- * (no poller) is running as soon as it starts; with a poller, upstream failures make it
- * `degraded` (pushes are still accepted) and the breaker state shows in health.
+ * A pull connector: the connector runner with a polling transport (leased: one owner at a time)
+ * and an optional signed webhook route (push) of the same connector. The push route is served as
+ * soon as the connector runs, on every instance; the poller polls only while this instance holds
+ * the source's lease (`standby` otherwise). Upstream failures make it `degraded` (pushes are still
+ * accepted) and the breaker state shows in health.
  */
-export class PullConnector implements Connector {
-  readonly spec: ConnectorSpec<never>;
-  private readonly tracker: HealthTracker;
+export class PullConnector extends ConnectorRunner {
   private readonly poller: Poller | null;
-  private started = false;
 
   constructor(
     spec: ConnectorSpec<never>,
-    private readonly ctx: ConnectorContext,
+    ctx: ConnectorContext,
     parts: { poll?: { source: ListingSource; options: PollerOptions } | null; push?: WebhookOptions | null },
   ) {
-    this.spec = spec;
-    this.tracker = new HealthTracker(ctx.id, spec.type, spec.channel, parts.poll ? 'poller' : 'webhook', ctx.clock);
-    this.poller = parts.poll ? new Poller(ctx, this.tracker, parts.poll.source, parts.poll.options) : null;
-    if (!this.poller) this.tracker.breaker = null;
-    if (parts.push) registerWebhook(ctx, parts.push, this.tracker, () => this.tracker.state === 'running' || this.tracker.state === 'degraded');
-  }
-
-  get id(): string {
-    return this.ctx.id;
+    const poller = parts.poll ? new Poller(ctx, parts.poll.source, parts.poll.options) : null;
+    super(spec, ctx, { kind: parts.poll ? 'poller' : 'webhook', loop: poller, leased: poller !== null, ...(parts.poll ? { backoff: parts.poll.options.backoff } : {}) });
+    this.poller = poller;
+    if (!poller) this.tracker.breaker = null;
+    if (parts.push) registerWebhook(ctx, parts.push, this.tracker, this.accepting);
   }
 
   /** The poller, when the connector pulls (tests read its cursor). */
   get pull(): Poller | null {
     return this.poller;
-  }
-
-  async start(): Promise<void> {
-    if (this.started) return;
-    this.started = true;
-    if (this.poller) await this.poller.start();
-    else if (this.tracker.state !== 'paused') this.tracker.state = 'running';
-  }
-
-  async stop(): Promise<void> {
-    if (this.poller) await this.poller.stop();
-    this.tracker.state = 'stopped';
-    this.started = false;
-  }
-
-  async pause(): Promise<void> {
-    if (this.poller) await this.poller.pause();
-    else if (this.started) this.tracker.state = 'paused';
-  }
-
-  async resume(): Promise<void> {
-    if (this.poller) await this.poller.resume();
-    else if (this.started && this.tracker.state === 'paused') this.tracker.state = 'running';
-  }
-
-  health(): ConnectorHealth {
-    if (this.poller) this.tracker.pollLagMs = this.poller.lagMs();
-    return this.tracker.snapshot();
   }
 }
 

@@ -37,17 +37,21 @@ export interface WebhookOptions {
  * same for every responder; only the body (and its content type) differs.
  */
 export interface WebhookResponder {
-  /** The report is durable (accepted → 202, duplicate → 200 by default). */
-  durable(reply: FastifyReply, r: { outcome: 'accepted' | 'duplicate'; ticketId: string }, raw: RawInput): FastifyReply;
-  /** Refused for good: bad input (4xx, dead-lettered: `deadLetterId`) or an internal error (5xx, null). */
+  /** The report is durable on intake.reports.v1 (202 by default, with its ticket id). */
+  durable(reply: FastifyReply, r: { outcome: 'accepted'; ticketId: string }, raw: RawInput): FastifyReply;
+  /**
+   * Refused for good: bad input (4xx) or an internal error (5xx). `deadLetterId` is the record's
+   * id when the sender may know it; null for refusals before authentication (an unauthenticated
+   * sender learns no internal id) and for internal errors.
+   */
   refused(reply: FastifyReply, e: IntakeError, deadLetterId: string | null, raw: RawInput): FastifyReply;
   /** Not durable now, retry: 503; Retry-After is already set. */
   unavailable(reply: FastifyReply, e: IntakeError): FastifyReply;
 }
 
 export const JSON_RESPONDER: WebhookResponder = {
-  durable: (reply, r) => reply.code(r.outcome === 'accepted' ? 202 : 200).send({ ticketId: r.ticketId, duplicate: r.outcome === 'duplicate' }),
-  refused: (reply, e, deadLetterId) => (deadLetterId === null ? reply.code(e.httpStatus >= 500 ? e.httpStatus : 500).send({ error: e.toJSON() }) : sendError(reply, e, deadLetterId)),
+  durable: (reply, r) => reply.code(202).send({ ticketId: r.ticketId }),
+  refused: (reply, e, deadLetterId) => (deadLetterId === null ? reply.code(e.httpStatus >= 400 ? e.httpStatus : 500).send({ error: e.toJSON() }) : sendError(reply, e, deadLetterId)),
   unavailable: (reply, e) => reply.code(503).send({ error: e.toJSON() }),
 };
 
@@ -80,11 +84,12 @@ export function registerWebhook(ctx: ConnectorContext, opts: WebhookOptions, hea
       const early = precheck(body, contentType, req, opts, ctx.clock.now());
       if (early) {
         const stage = early.code === 'INTAKE_ERR_SIGNATURE' || early.code === 'INTAKE_ERR_STALE' ? 'auth' : 'transport';
-        const id = await ctx.reject(raw, early, stage);
-        health.outcome({ outcome: 'rejected', error: early, deadLetterId: id });
+        // the sender is not authenticated: a bounded record, and no internal id in the answer
+        const id = ctx.rejectUnauthenticated ? await ctx.rejectUnauthenticated(raw, early, stage, req.ip) : await ctx.reject(raw, early, stage);
+        health.outcome({ outcome: 'rejected', error: early, deadLetterId: id ?? '' });
         // an oversized body may not have been read to its end: close the connection after answering
         if (body.truncated) reply.header('connection', 'close');
-        return respond.refused(reply, early, id, raw);
+        return respond.refused(reply, early, null, raw);
       }
       if (opts.intercept) {
         if (await opts.intercept(raw, reply)) return reply;
@@ -109,7 +114,7 @@ function precheck(body: RawBody, contentType: string, req: FastifyRequest, opts:
   if (body.truncated) return new PayloadError('INTAKE_ERR_PAYLOAD_TOO_LARGE', `body of ${body.size} bytes exceeds the limit of ${opts.maxBodyBytes} bytes`);
   const media = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
   if (!opts.contentTypes.includes(media)) {
-    return new PayloadError('INTAKE_ERR_UNSUPPORTED_MEDIA_TYPE', `content-type must be one of ${opts.contentTypes.join(', ')} (got "${media || 'none'}")`);
+    return new PayloadError('INTAKE_ERR_UNSUPPORTED_MEDIA_TYPE', `content-type must be one of ${opts.contentTypes.join(', ')}`);
   }
   if (opts.authenticate) {
     try {

@@ -1,5 +1,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Body limit of the route (see installRawBodyParser); default 1 MiB. */
+    maxBodyBytes?: number;
+  }
+}
+
 /** The body as the intake routes see it: raw bytes, bounded. */
 export interface RawBody {
   buf: Buffer;

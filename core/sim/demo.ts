@@ -8,9 +8,11 @@ import { startCityManagementSim } from '../../connectors/city-management/sim';
 import { startGridWorkerSim, DEMO_CODE_TABLE, type GridWorkerSim } from '../../connectors/grid-worker/sim';
 import { startHotlineSim } from '../../connectors/hotline-12345/sim';
 import { startMessageBoardSim } from '../../connectors/message-board/sim';
+import { generateToken, hashToken } from '../admin/auth';
 import type { Logger } from '../logger';
 import { sign } from '../sdk/signature';
 import { packageRoot } from '../util/paths';
+import { startLocalNats, type LocalNats } from './nats-local';
 
 /**
  * The `npm start` demo: simulated upstreams and senders for every channel, so a newcomer sees all
@@ -24,6 +26,8 @@ export interface Demo {
   config: Record<string, unknown>;
   /** Channels in the demo, with how they are fed. */
   channels: string[];
+  /** A fresh admin-role token for this run (demo only: printed at start, its hash configured). */
+  adminToken: string;
   /** Starts the push senders once the hub listens on `baseUrl`. */
   startSenders(baseUrl: string): void;
   stop(): Promise<void>;
@@ -42,8 +46,22 @@ function fixtures(connector: string, ext: string): Buffer[] {
 
 const beijing = (ms: number): string => new Date(ms + 8 * 3600_000).toISOString().replace('T', ' ').slice(0, 19);
 
+/**
+ * NATS_URL as a server URL: `host:port` (as the README writes it) or a URL with a scheme
+ * (`nats://`, `tls://`); the first of a comma-separated list is probed.
+ */
+export function natsServerUrl(value: string): string {
+  const first = value.split(',')[0]?.trim() ?? '';
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(first) ? first : `nats://${first}`;
+}
+
 async function natsUp(url: string): Promise<boolean> {
-  const u = new URL(url.replace(/^nats:/, 'http:'));
+  let u: URL;
+  try {
+    u = new URL(url.replace(/^[a-z][a-z0-9+.-]*:/i, 'http:'));
+  } catch {
+    return false;
+  }
   return new Promise((resolve) => {
     const s = netConnect({ host: u.hostname, port: Number(u.port || 4222) });
     s.setTimeout(500);
@@ -74,8 +92,18 @@ export async function prepareDemo(logger: Logger, intervalMs: number): Promise<D
     }, intervalMs * 3),
   );
 
-  const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
-  const withGrid = await natsUp(natsUrl);
+  // Grid workers publish to NATS JetStream: NATS_URL when given, else a private nats-server on a free
+  // port when one is installed (Debian: apt-get install nats-server), else the demo runs without them.
+  let localNats: LocalNats | null = null;
+  if (!process.env.NATS_URL) {
+    try {
+      localNats = await startLocalNats();
+    } catch (e) {
+      logger.warn('could not start a local nats-server for the grid-worker demo', { err: e });
+    }
+  }
+  const natsUrl = localNats?.url ?? natsServerUrl(process.env.NATS_URL ?? '127.0.0.1:4222');
+  const withGrid = localNats !== null || (process.env.NATS_URL !== undefined && (await natsUp(natsUrl)));
   const mapped = (parseYaml(readFileSync(join(packageRoot(), 'examples', 'mapped-webhook.yaml'), 'utf8')) as { connectors: { id: string; type: string; config: Record<string, unknown> }[] }).connectors.find((c) => c.id === 'district-app');
   const connectors: Record<string, unknown>[] = [
     { id: 'resident-app', type: 'resident-app', config: { secrets: [SECRET] } },
@@ -103,8 +131,10 @@ export async function prepareDemo(logger: Logger, intervalMs: number): Promise<D
     return { 'content-type': contentType, 'webhook-id': id, 'webhook-timestamp': String(ts), 'webhook-signature': sign(SECRET, id, ts, body) };
   };
 
+  const adminToken = generateToken();
   return {
-    config: { simulator: { enabled: true, intervalMs }, connectors },
+    adminToken,
+    config: { simulator: { enabled: true, intervalMs }, admin: { tokens: [{ id: 'demo', role: 'admin', sha256: hashToken(adminToken) }] }, connectors },
     channels: [
       'resident-app (signed JSON webhook)',
       `hotline-12345 (poller over a simulated legacy API, GBK) ${hotline.url}`,
@@ -113,7 +143,11 @@ export async function prepareDemo(logger: Logger, intervalMs: number): Promise<D
       'police-110 (signed XML push with receipts)',
       'open311 (GeoReport v2 requests)',
       ...(mapped ? ['district-app (mapped-webhook: YAML-only channel)'] : []),
-      withGrid ? `grid-worker (NATS JetStream ${natsUrl})` : `grid-worker: not in the demo (no NATS at ${natsUrl}; bash deploy/local/nats.sh install start)`,
+      withGrid
+        ? `grid-worker (NATS JetStream ${natsUrl}${localNats ? `, a private nats-server (pid ${localNats.pid}) started for the demo` : ''})`
+        : process.env.NATS_URL
+          ? `grid-worker: not in the demo (no NATS answers at ${natsUrl})`
+          : 'grid-worker: not in the demo (no nats-server installed: apt-get install nats-server, or set NATS_URL to a NATS server with JetStream)',
     ],
     startSenders(baseUrl: string): void {
       const police = fixtures('police-110', '.xml');
@@ -147,6 +181,7 @@ export async function prepareDemo(logger: Logger, intervalMs: number): Promise<D
     async stop(): Promise<void> {
       for (const t of timers) clearInterval(t);
       await Promise.allSettled([hotline.close(), city.close(), board.close(), grid?.stop()]);
+      await localNats?.stop();
     },
   };
 }

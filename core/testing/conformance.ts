@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
+import { loadCatalog, type Catalog } from '../catalog/catalog';
 import { validateConfig } from '../config/config';
 import { ConfigError, PayloadError } from '../errors';
 import { assembleTicket } from '../pipeline/enrich';
@@ -17,7 +18,10 @@ import { testContext } from './context';
  * - a bad config fails with a data path;
  * - every fixture normalizes to a schema-valid ticket (fixtures named `*.invalid.*` must be
  *   rejected with a PayloadError instead);
- * - normalize is pure and deterministic.
+ * - normalize is pure and deterministic;
+ * - every fixture's channel code (`channelCategory`) resolves in the default catalog
+ *   (`Catalog.resolveChannel`: by code, name or family prefix), so no shipped code reaches the
+ *   classifier unknown.
  */
 export interface ConformanceOptions {
   spec: ConnectorSpec<never>;
@@ -31,6 +35,14 @@ export interface ConformanceOptions {
   failingUpstream?: { config: Record<string, unknown>; withinMs?: number };
   /** Minimum number of valid fixtures (the issue asks for 20 per channel). */
   minFixtures?: number;
+  /** The catalog fixture codes must resolve in (default: the committed default catalog). */
+  catalog?: () => Catalog;
+  /**
+   * Fixtures that deliberately carry a code the catalog does not know (e.g. a code outside a mapped
+   * channel's table, passed through as is). The check asserts they do NOT resolve, so the list
+   * cannot go stale.
+   */
+  unresolvedFixtures?: string[];
 }
 
 const CONTENT_TYPES: Record<string, string> = { '.json': 'application/json', '.xml': 'application/xml', '.csv': 'text/csv', '.jsonl': 'application/x-ndjson' };
@@ -75,6 +87,14 @@ export function runConformance(o: ConformanceOptions): void {
       const c = spec.create(cfg as never, ctx);
       await c.start();
       await c.start();
+      if (c.lease) {
+        // a poller polls only with its source's lease (single owner): standby until the hub hands it over
+        expect(c.health().state).toBe('standby');
+        await c.lease.acquire();
+        await c.lease.acquire();
+        // acquiring (a rebalance callback) does not wait for the first step; it settles soon after
+        for (let i = 0; i < 200 && c.health().state === 'starting'; i++) await new Promise((r) => setTimeout(r, 25));
+      }
       expect(['running', 'degraded']).toContain(c.health().state);
       await c.pause();
       await c.pause();
@@ -82,6 +102,11 @@ export function runConformance(o: ConformanceOptions): void {
       await c.resume();
       await c.resume();
       expect(['running', 'degraded']).toContain(c.health().state);
+      if (c.lease) {
+        await c.lease.release();
+        expect(c.health().state).toBe('standby');
+        await c.lease.acquire();
+      }
       await c.stop();
       await c.stop();
       expect(c.health().state).toBe('stopped');
@@ -114,9 +139,24 @@ export function runConformance(o: ConformanceOptions): void {
         return;
       }
       const draft = spec.normalize(raw, cfg as never);
-      const t = assembleTicket(draft, { ticketId: '01JC0000000000000000000001', channel: spec.channel, connectorId: 'conf', receivedAt: 0, rawTopic: 'intake.raw.v1', envelopeId: '01JC0000000000000000000002', sha256: '0'.repeat(64), tokenSecret: 'conformance-secret', now: 0 });
+      const t = assembleTicket(draft, { channel: spec.channel, connectorId: 'conf', dedupScope: 'conf', receivedAt: 0, rawTopic: 'intake.reports.v1', envelopeId: '01JC0000000000000000000002', sha256: '0'.repeat(64), tokenSecret: 'conformance-secret' });
       const ok = validateTicket(t);
       expect(ok ? null : formatAjvErrors(validateTicket.errors)).toBeNull();
+    });
+
+    it("every fixture's channel code resolves in the catalog", () => {
+      const cfg = withDefaults(spec, o.config);
+      const catalog = (o.catalog ?? loadCatalog)();
+      const unresolved: string[] = [];
+      const expected: string[] = [];
+      for (const file of valid) {
+        const name = file.slice(file.lastIndexOf('/') + 1);
+        const cc = spec.normalize(toRaw(file, readFileSync(file)), cfg as never).channelCategory;
+        if (o.unresolvedFixtures?.includes(name)) expected.push(name);
+        if (cc && !catalog.resolveChannel(cc.scheme, cc.code, cc.name)) unresolved.push(`${name}: ${cc.scheme} ${cc.code} ${cc.name ?? ''}`);
+      }
+      expect(unresolved).toEqual((o.unresolvedFixtures ?? []).map((n) => expect.stringContaining(n)));
+      expect(expected).toEqual(o.unresolvedFixtures ?? []);
     });
 
     it('normalize is pure and deterministic', () => {
@@ -138,6 +178,7 @@ export function runConformance(o: ConformanceOptions): void {
         const ctx = testContext(spec, cfg, 'conf-fail');
         const c = spec.create(cfg as never, ctx);
         await c.start();
+        await c.lease?.acquire();
         const deadline = Date.now() + (fu.withinMs ?? 10000);
         while (c.health().lastError === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
         const h = c.health();

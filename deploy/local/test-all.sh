@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Full test run for intake-hub (`npm run test:all`, and CI via .ci/run):
-#   1. npm ci when node_modules is missing or older than package-lock.json
+#   1. npm ci when node_modules is missing or older than package-lock.json, with the native Kafka
+#      client (@confluentinc/kafka-javascript, librdkafka) built from source offline
+#      (CKJS_LINKING=dynamic; apt-installs g++, make, python3, libssl-dev, zlib1g-dev when missing)
 #   2. a real Kafka 4.x broker (deploy/local/kafka.sh) unless KAFKA_BROKERS points elsewhere
 #   3. a real NATS server with JetStream (deploy/local/nats.sh) unless NATS_URL points elsewhere
 #   4. lint, typecheck, unit tests, integration tests (serially)
@@ -38,16 +40,21 @@ source "$SCRIPT_DIR/lib.sh"
 
 STARTED_KAFKA=0
 STARTED_NATS=0
+STARTED_PG=0
 cleanup() {
   local rc=$?
   set +e
   if [[ "${TEST_ALL_KEEP_SERVERS:-0}" == "1" ]]; then
-    (( STARTED_KAFKA || STARTED_NATS )) && log "TEST_ALL_KEEP_SERVERS=1: leaving the servers started by this run running"
+    (( STARTED_KAFKA || STARTED_NATS || STARTED_PG )) && log "TEST_ALL_KEEP_SERVERS=1: leaving the servers started by this run running"
     exit "$rc"
   fi
   if (( STARTED_KAFKA )); then
     section "stopping the Kafka broker started by this run"
     bash "$SCRIPT_DIR/kafka.sh" stop
+  fi
+  if (( STARTED_PG )); then
+    section "stopping the PostgreSQL server started by this run"
+    bash "$SCRIPT_DIR/postgres.sh" stop
   fi
   if (( STARTED_NATS )); then
     section "stopping the NATS server started by this run"
@@ -61,12 +68,34 @@ trap 'exit 143' TERM
 
 # ---------------------------------------------------------------- dependencies
 section "dependencies (npm ci)"
+# The Kafka client is a native module built from source: its prebuilt binary comes from GitHub and
+# its default build downloads OpenSSL/zlib/zstd, neither reachable here; CKJS_LINKING=dynamic
+# builds the bundled librdkafka against the system's libssl and zlib (../shared/research/kafka-eos.md).
+export CKJS_LINKING=dynamic
+missing_build_deps=()
+for bin in g++ make python3; do command -v "$bin" >/dev/null || missing_build_deps+=("$bin"); done
+for hdr in /usr/include/openssl/ssl.h /usr/include/zlib.h; do [[ -f "$hdr" ]] || missing_build_deps+=("$hdr"); done
+if (( ${#missing_build_deps[@]} > 0 )); then
+  log "installing the native build toolchain (missing: ${missing_build_deps[*]})"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y --no-install-recommends g++ make python3 libssl-dev zlib1g-dev >/dev/null 2>&1 \
+    || { apt-get update >/dev/null && apt-get install -y --no-install-recommends g++ make python3 libssl-dev zlib1g-dev >/dev/null; }
+fi
 if [[ ! -d node_modules ]] || [[ ! -f node_modules/.package-lock.json ]] \
     || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
-  log "node_modules missing or older than package-lock.json -- running npm ci"
+  log "node_modules missing or older than package-lock.json -- running npm ci (builds librdkafka: ~2 min)"
   npm ci --no-audit --no-fund
 else
   log "node_modules up to date with package-lock.json"
+fi
+if ! node -e "require('@confluentinc/kafka-javascript')" >/dev/null 2>&1; then
+  log "the native Kafka client is missing or did not build -- building it (CKJS_LINKING=dynamic)"
+  if [[ -d node_modules/@confluentinc/kafka-javascript ]]; then
+    npm rebuild @confluentinc/kafka-javascript
+  else
+    npm install --no-save --no-audit --no-fund "@confluentinc/kafka-javascript@$(node -p "require('./package.json').optionalDependencies['@confluentinc/kafka-javascript']")"
+  fi
+  node -e "require('@confluentinc/kafka-javascript')" || { log "the Kafka client still does not load"; exit 1; }
 fi
 
 # ---------------------------------------------------------------- Kafka
@@ -112,6 +141,24 @@ else
   if bash "$SCRIPT_DIR/nats.sh" owned; then export NATS_MANAGED=1; else export NATS_MANAGED=0; fi
 fi
 
+# ---------------------------------------------------------------- PostgreSQL (the ticket store)
+if [[ -n "${PG_URL:-}" ]]; then
+  section "PostgreSQL: using external server PG_URL"
+else
+  section "PostgreSQL: local server for the ticket store tests"
+  if ! bash "$SCRIPT_DIR/postgres.sh" owned >/dev/null 2>&1; then
+    bash "$SCRIPT_DIR/postgres.sh" install start
+    STARTED_PG=1
+  fi
+  bash "$SCRIPT_DIR/postgres.sh" wait
+  eval "$(bash "$SCRIPT_DIR/postgres.sh" env)"
+  export PG_URL
+fi
+
+# ---------------------------------------------------------------- Chromium (the console test)
+section "Chromium for the console's browser test"
+bash "$SCRIPT_DIR/chromium.sh" install
+
 log "KAFKA_BROKERS=$KAFKA_BROKERS NATS_URL=$NATS_URL KAFKA_MANAGED=${KAFKA_MANAGED:-0} NATS_MANAGED=${NATS_MANAGED:-0}"
 
 # ---------------------------------------------------------------- checks & tests
@@ -141,6 +188,8 @@ run_step lint npm run lint
 run_step typecheck npm run typecheck
 run_step "unit tests" npx jest --selectProjects unit
 run_step "integration tests" npx jest --selectProjects integration --runInBand
+run_step "deploy checks" bash deploy/ci/check-deploy.sh
+run_step "unit tests (Node 22)" bash deploy/local/node22.sh test
 
 section "summary"
 for s in "${PASSED[@]}"; do log "  ok      $s"; done

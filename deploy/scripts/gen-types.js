@@ -11,6 +11,7 @@ const SCHEMAS = [
   'raw-envelope.v1.schema.json',
   'dead-letter.v1.schema.json',
   'cluster-event.v1.schema.json',
+  'audit.v1.schema.json',
 ];
 const OUT = path.join(root, 'core', 'schema', 'types.generated.ts');
 

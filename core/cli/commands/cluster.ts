@@ -13,38 +13,37 @@ import type { CanonicalTicket } from '../../schema/types.generated';
 import type { ClusterConfigInput } from '../../cluster/config';
 import { ClusterEngine, type ClusterInput, type ClusterOutcome } from '../../cluster/engine';
 import { ticketToClusterInput } from '../../cluster/stage';
+import { runCommand, str, UsageError, type CommandSpec, type Parsed } from '../args';
 import { MergeMap, TIPDM_CONFIG, timeOrder, tipdmToInput, type TipdmMessage } from '../../cluster/tipdm';
 
-const USAGE =
-  'usage: intake-hub cluster --input FILE.jsonl --format tipdm|ticket --output FILE.jsonl [--config FILE.json]';
+const SPEC: CommandSpec = {
+  name: 'cluster',
+  summary: '多人一诉 clustering / 一人多诉 through the pipeline\'s engine',
+  options: {
+    input: { type: 'string', value: 'FILE.jsonl', help: 'reports, one JSON object per line (required)' },
+    output: { type: 'string', value: 'FILE.jsonl', help: 'one line per report (required)' },
+    format: { type: 'string', value: 'FORMAT', choices: ['tipdm', 'ticket'], help: 'input format (default tipdm)' },
+    config: { type: 'string', value: 'FILE.json', help: 'clustering settings overlaid on the defaults' },
+  },
+  details: `Output lines:
+  tipdm:  {"msg_id", "cluster", "role", "repeatOf"}
+  ticket: {"id", "cluster", "role", "duplicateOf", "repeatOf", "repeatCount"}
+Exit code 0 on success, 2 on bad arguments or input.`,
+};
 
-class UsageError extends Error {}
+interface ClusterArgs {
+  input: string;
+  output: string;
+  format: 'tipdm' | 'ticket';
+  config: string | null;
+}
 
-function parseArgs(argv: string[]): { input: string; output: string; format: 'tipdm' | 'ticket'; config: string | null } {
-  const flags = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
-    if (a === '--help' || a === '-h') throw new UsageError('');
-    if (!a.startsWith('--')) throw new UsageError(`unexpected argument: ${a}`);
-    const eq = a.indexOf('=');
-    if (eq > 0) flags.set(a.slice(2, eq), a.slice(eq + 1));
-    else {
-      const v = argv[i + 1];
-      if (v === undefined || v.startsWith('--')) throw new UsageError(`${a} needs a value`);
-      flags.set(a.slice(2), v);
-      i++;
-    }
-  }
-  for (const k of flags.keys()) {
-    if (!['input', 'output', 'format', 'config'].includes(k)) throw new UsageError(`unknown flag --${k}`);
-  }
-  const input = flags.get('input');
-  const output = flags.get('output');
-  const format = flags.get('format') ?? 'tipdm';
+function args(p: Parsed): ClusterArgs {
+  const input = str(p, 'input');
+  const output = str(p, 'output');
   if (input === undefined) throw new UsageError('--input is required');
   if (output === undefined) throw new UsageError('--output is required');
-  if (format !== 'tipdm' && format !== 'ticket') throw new UsageError(`--format must be tipdm or ticket (got ${format})`);
-  return { input, output, format, config: flags.get('config') ?? null };
+  return { input, output, format: str(p, 'format') === 'ticket' ? 'ticket' : 'tipdm', config: str(p, 'config') ?? null };
 }
 
 function readLines(path: string): unknown[] {
@@ -89,10 +88,12 @@ function toTicket(x: unknown, line: number): ClusterInput {
 }
 
 /** The `cluster` command; returns the process exit code. */
-export async function clusterCommand(argv: string[]): Promise<number> {
-  let args: ReturnType<typeof parseArgs>;
+export function clusterCommand(argv: string[]): Promise<number> {
+  return runCommand(SPEC, argv, (p) => cluster(args(p)));
+}
+
+async function cluster(args: ClusterArgs): Promise<number> {
   try {
-    args = parseArgs(argv);
     let config: ClusterConfigInput = args.format === 'tipdm' ? { ...TIPDM_CONFIG } : {};
     if (args.config !== null) {
       let overlay: ClusterConfigInput;
@@ -137,11 +138,7 @@ export async function clusterCommand(argv: string[]): Promise<number> {
     );
     return 0;
   } catch (e) {
-    if (e instanceof UsageError) {
-      if (e.message !== '') process.stderr.write(`intake-hub cluster: ${e.message}\n`);
-      process.stderr.write(USAGE + '\n');
-      return 2;
-    }
+    if (e instanceof UsageError) throw e;
     process.stderr.write(`intake-hub cluster: ${(e as Error).message}\n`);
     return 1;
   }

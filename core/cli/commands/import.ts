@@ -16,11 +16,23 @@ import { createLogger } from '../../logger';
 import { parseMapping, runImport, type ImportProgress, type ImportSummary } from '../../import/import';
 import type { Charset, Format } from '../../import/records';
 import { defaultStages } from '../../stages';
+import { bool, num, runCommand, str, strs, UsageError, type CommandSpec, type Parsed } from '../args';
 
-const USAGE = `usage: intake-hub import --connector ID [--config hub.yaml] [--format csv|jsonl] [--charset utf-8|gbk]
-                          [--concurrency N] [--map COLUMN=field.path[:string|number|boolean|list|json]]... [--restart] FILE`;
-
-class UsageError extends Error {}
+const SPEC: CommandSpec = {
+  name: 'import',
+  summary: 'backfill historical tickets of one connector through the pipeline (resumable, deduplicated)',
+  options: {
+    connector: { type: 'string', value: 'ID', help: 'connector instance whose channel the records belong to (required)' },
+    config: { type: 'string', value: 'FILE', help: 'hub.yaml (default: HUB_CONFIG, else the built-in config)' },
+    format: { type: 'string', value: 'FORMAT', choices: ['csv', 'jsonl'], help: 'input format (default: from the file extension)' },
+    charset: { type: 'string', value: 'CHARSET', choices: ['utf-8', 'utf8', 'gbk', 'gb2312', 'gb18030'], help: 'input charset (default utf-8)' },
+    concurrency: { type: 'string', value: 'N', help: 'records in flight, 1–256 (default 8)' },
+    map: { type: 'string', multiple: true, value: 'COLUMN=field.path[:type]', help: 'column mapping; type string|number|boolean|list|json; comma-separated lists allowed' },
+    restart: { type: 'boolean', help: 'ignore the checkpoint of an earlier run and start from the first record' },
+  },
+  positionals: { names: 'FILE.csv|FILE.jsonl', min: 1, max: 1 },
+  details: 'Exit codes: 0 done, 1 failed (output down: re-run to resume), 2 bad arguments, 130 interrupted (re-run the same command to resume). See docs/import.md.',
+};
 
 interface Args {
   connector: string;
@@ -33,52 +45,18 @@ interface Args {
   file: string;
 }
 
-function parseArgs(argv: string[]): Args {
-  const flags = new Map<string, string>();
-  const map: string[] = [];
-  let restart = false;
-  const files: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
-    if (a === '--help' || a === '-h') throw new UsageError('');
-    if (a === '--restart') {
-      restart = true;
-      continue;
-    }
-    if (!a.startsWith('--')) {
-      files.push(a);
-      continue;
-    }
-    const eq = a.indexOf('=');
-    let name: string;
-    let value: string;
-    if (eq > 0) {
-      name = a.slice(2, eq);
-      value = a.slice(eq + 1);
-    } else {
-      const v = argv[i + 1];
-      if (v === undefined || v.startsWith('--')) throw new UsageError(`${a} needs a value`);
-      name = a.slice(2);
-      value = v;
-      i++;
-    }
-    if (!['connector', 'config', 'format', 'charset', 'concurrency', 'map'].includes(name)) throw new UsageError(`unknown flag --${name}`);
-    if (name === 'map') map.push(...value.split(',').filter(Boolean));
-    else flags.set(name, value);
-  }
-  if (files.length !== 1) throw new UsageError(files.length ? `one FILE expected, got ${files.length}` : 'FILE is required');
-  const file = files[0] as string;
-  const connector = flags.get('connector');
+function args(p: Parsed): Args {
+  const file = p.positionals[0] as string;
+  const connector = str(p, 'connector');
   if (!connector) throw new UsageError('--connector is required');
   const ext = extname(file).toLowerCase();
-  const format = (flags.get('format') ?? (ext === '.csv' ? 'csv' : ext === '.jsonl' || ext === '.ndjson' ? 'jsonl' : '')) as Format;
+  const format = (str(p, 'format') ?? (ext === '.csv' ? 'csv' : ext === '.jsonl' || ext === '.ndjson' ? 'jsonl' : '')) as Format;
   if (format !== 'csv' && format !== 'jsonl') throw new UsageError(`--format must be csv or jsonl (cannot tell from "${ext}")`);
-  const cs = (flags.get('charset') ?? 'utf-8').toLowerCase().replace('utf8', 'utf-8');
-  if (cs !== 'utf-8' && cs !== 'gbk' && cs !== 'gb2312' && cs !== 'gb18030') throw new UsageError(`--charset must be utf-8 or gbk (got ${cs})`);
-  const concurrency = Number(flags.get('concurrency') ?? '8');
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) throw new UsageError('--concurrency must be an integer from 1 to 256');
+  const cs = (str(p, 'charset') ?? 'utf-8').toLowerCase().replace('utf8', 'utf-8');
+  const concurrency = num(p, 'concurrency', 8, 1, 256, true);
   if (!existsSync(file)) throw new UsageError(`no such file: ${file}`);
-  return { connector, config: flags.get('config') ?? process.env.HUB_CONFIG, format, charset: cs === 'utf-8' ? 'utf-8' : 'gbk', concurrency, map, restart, file };
+  const map = strs(p, 'map').flatMap((v) => v.split(',').filter(Boolean));
+  return { connector, config: str(p, 'config') ?? process.env.HUB_CONFIG, format, charset: cs === 'utf-8' ? 'utf-8' : 'gbk', concurrency, map, restart: bool(p, 'restart'), file };
 }
 
 /** Progress on stderr: a redrawn bar on a TTY, otherwise a plain line every 5 seconds. */
@@ -126,7 +104,6 @@ export function formatSummary(s: ImportSummary): string {
     `${s.interrupted ? 'import interrupted' : 'import done'}: ${s.file} (sha256 ${s.sha256.slice(0, 12)}…)`,
     `  records    ${s.total}${s.skipped ? ` (${s.skipped} already imported by an earlier run, skipped)` : ''}`,
     `  accepted   ${s.accepted}`,
-    `  duplicates ${s.duplicates}`,
     `  rejected   ${s.rejected}${s.rejected ? ' (dead-lettered; see below)' : ''}`,
     `  elapsed    ${fmtDuration(s.elapsedMs / 1000)}`,
   ];
@@ -137,17 +114,11 @@ export function formatSummary(s: ImportSummary): string {
 }
 
 /** The import command; the process's SIGINT/SIGTERM stop it cleanly (checkpoint saved). */
-export async function importCommand(argv: string[]): Promise<number> {
-  let args: Args;
-  try {
-    args = parseArgs(argv);
-  } catch (e) {
-    if (e instanceof UsageError) {
-      process.stderr.write(`${e.message ? e.message + '\n' : ''}${USAGE}\n`);
-      return e.message ? 2 : 0;
-    }
-    throw e;
-  }
+export function importCommand(argv: string[]): Promise<number> {
+  return runCommand(SPEC, argv, (p) => runImportCommand(args(p)));
+}
+
+async function runImportCommand(args: Args): Promise<number> {
   const loaded = loadConfigFile(args.config);
   // Only the pipeline is needed: no connector transport starts, no HTTP listener.
   const config: HubConfig = { ...loaded, connectors: loaded.connectors.map((c) => ({ ...c, enabled: false })) };
@@ -158,7 +129,9 @@ export async function importCommand(argv: string[]): Promise<number> {
   const mapping = parseMapping(args.map);
   const logger = createLogger(process.env.LOG_LEVEL === 'debug' ? 'debug' : 'warn');
   const shipped = defaultStages(config);
-  const hub = new Hub(config, { logger, stages: shipped.stages, catalog: shipped.catalog });
+  // On Kafka the import is an intake client only: the fleet's processors make the tickets. The
+  // embedded log has no other process, so the import runs the processor too.
+  const hub = new Hub(config, { role: config.output.type === 'kafka' ? 'intake' : 'all', instanceId: `import-${process.pid}`, logger, stages: shipped.stages, catalog: shipped.catalog });
   const ac = new AbortController();
   const onSignal = (): void => {
     if (!ac.signal.aborted) process.stderr.write('\nstopping after the records in flight…\n');

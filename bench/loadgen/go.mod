@@ -1,0 +1,3 @@
+module intake-hub/bench/loadgen
+
+go 1.22
