@@ -152,7 +152,7 @@ describe('hostile values in code tables (regression: constructor/__proto__/toStr
     const d = normalizeMapped(raw(Buffer.from(JSON.stringify(doc))), c);
     expect(d.appealType).toBe('unknown');
     expect(d.urgency).toBe('normal');
-    expect(d.channelCategory).toEqual({ scheme: 'district-app', code: k, name: null });
+    expect(d.channelCategory).toEqual({ scheme: c.categoryScheme, code: k, name: null });
     expect(() => normalizeMapped(raw(Buffer.from(JSON.stringify({ ...base, geo: { ...(base.geo as object), type: k } }))), c)).toThrow(PayloadError);
   });
 
