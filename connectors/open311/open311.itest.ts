@@ -6,19 +6,23 @@ import { request } from 'undici';
 import { validateConfig } from '../../core/config/config';
 import { Hub } from '../../core/hub';
 import { silentLogger } from '../../core/logger';
-import { TOPICS } from '../../core/outputs/topics';
 import type { CanonicalTicket, DeadLetter } from '../../core/schema/types';
 import { validateDeadLetter, validateTicket } from '../../core/schema/validators';
-import { BROKERS, readTopic } from '../../core/testing/kafka';
+import { dropNamespace, kafkaOutput, readTopic, testConnection, testNamespace } from '../../core/testing/kafka';
+import { until } from '../../core/testing/wait';
 import { packageRoot } from '../../core/util/paths';
 import { sharedDataDir } from '../../core/util/shared-data';
 
 /**
- * An Open311 client against the hub on the real broker, with the REAL 2012 Bloomington and 2014
- * Chicago samples from ../shared/data/open311 (read at run time, never copied into the repo).
+ * An Open311 client against the hub (`--role all`) on the real broker, with the REAL 2012
+ * Bloomington and 2014 Chicago samples from ../shared/data/open311 (read at run time, never copied
+ * into the repo). A request is answered once its report is durable on intake.reports.v1; the
+ * processor writes the tickets asynchronously and drops redeliveries.
  */
 const DATA = process.env.OPEN311_DATA ?? join(sharedDataDir(), 'open311');
 const run = randomUUID().slice(0, 8);
+const ns = testNamespace('o311');
+const conn = testConnection(ns);
 const catalogId = `o311c-${run}`;
 const realId = `o311r-${run}`;
 const KEY = 'itest-api-key-0001';
@@ -51,13 +55,13 @@ beforeAll(async () => {
     validateConfig({
       server: { host: '127.0.0.1', port: 0 },
       admin: { host: '127.0.0.1', port: 0 },
-      output: { type: 'kafka', kafka: { brokers: BROKERS, writeTimeoutMs: 5000, connectionTimeoutMs: 1000 } },
+      output: kafkaOutput(ns, { writeTimeoutMs: 5000, connectionTimeoutMs: 1000 }),
       connectors: [
         { id: catalogId, type: 'open311', config: { basePath: `/open311/${catalogId}/v2`, apiKeys: [KEY, 'demo-api-key-0001'] } },
         { id: realId, type: 'open311', config: { basePath: `/open311/${realId}/v2`, apiKeys: [KEY], services: { source: 'config', list: unique } } },
       ],
     }),
-    { logger: silentLogger, registry: new Registry() },
+    { logger: silentLogger, registry: new Registry(), instanceId: `o311-${run}`, onFatal: (reason) => { throw new Error(`processor fatal: ${reason}`); } },
   );
   await hub.start();
   base = await hub.listen();
@@ -65,7 +69,11 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await hub.stop();
+  await dropNamespace(ns, conn);
 });
+
+const ticketsOf = (connectorId: string): Promise<CanonicalTicket[]> => readTopic<CanonicalTicket>(hub.topics.tickets, (t) => t.source.connectorId === connectorId, conn);
+const duplicatesOf = async (connectorId: string): Promise<number> => ((await hub.metrics.registry.getSingleMetric('intake_duplicates_total')?.get())?.values ?? []).filter((v) => v.labels.connector === connectorId).reduce((n, v) => n + v.value, 0);
 
 describe('Open311 GeoReport v2 on the real Kafka broker', () => {
   it('services.json has the shape of the real Bloomington service list (GeoReport v2 §GET Service List)', async () => {
@@ -104,7 +112,8 @@ describe('Open311 GeoReport v2 on the real Kafka broker', () => {
     expect(String(req?.description)).not.toContain('13800000000');
     expect(String(req?.requested_datetime)).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
 
-    const tickets = await readTopic<CanonicalTicket>(TOPICS.tickets, (t) => t.source.connectorId === catalogId);
+    await until('the ticket of the request', async () => (await ticketsOf(catalogId)).length >= 1, 60000, 250);
+    const tickets = await ticketsOf(catalogId);
     expect(tickets.map((t) => t.id)).toEqual([id]);
     expect(validateTicket(tickets[0])).toBe(true);
     expect(tickets[0]).toMatchObject({ source: { channel: 'resident-app' }, channelCategory: { scheme: 'open311', code: manhole.service_code } });
@@ -134,7 +143,8 @@ describe('Open311 GeoReport v2 on the real Kafka broker', () => {
     }
     const ok = results.filter((r) => r.status === 200).map((r) => String((r.json as Json[])[0]?.service_request_id));
     expect(ok.length).toBeGreaterThanOrEqual(10);
-    const tickets = await readTopic<CanonicalTicket>(TOPICS.tickets, (t) => t.source.connectorId === realId);
+    await until('a ticket for every created request', async () => new Set((await ticketsOf(realId)).map((t) => t.id)).size >= new Set(ok).size, 60000, 250);
+    const tickets = await ticketsOf(realId);
     expect(new Set(tickets.map((t) => t.id))).toEqual(new Set(ok));
     for (const t of tickets) expect(validateTicket(t)).toBe(true);
     // each one can be looked up
@@ -158,12 +168,23 @@ describe('Open311 GeoReport v2 on the real Kafka broker', () => {
       else expect({ f, status: r.status }).toEqual({ f, status: 200 });
     }
     const idOf = (f: string) => String(((outcomes.get(f)?.json as Json[])[0] as Json).service_request_id);
-    expect(idOf('21-duplicate-delivery-b.form')).toBe(idOf('21-duplicate-delivery-a.form'));
-    const tickets = await readTopic<CanonicalTicket>(TOPICS.tickets, (t) => t.source.connectorId === catalogId);
-    const ids = new Set(tickets.map((t) => t.id));
-    for (const f of files.filter((x) => !x.includes('.invalid.'))) expect(ids.has(idOf(f))).toBe(true);
+    // 21-duplicate-delivery-b repeats -a: the processor drops it (counted) and keeps -a's ticket. (Its
+    // answer is not -a's id: a request has no report time, so the id's time part is the receipt time.)
+    const valid = files.filter((x) => !x.includes('.invalid.'));
+    const kept = valid.filter((f) => f !== '21-duplicate-delivery-b.form');
+    const fixtureTickets = async (): Promise<CanonicalTicket[]> => {
+      const ids = new Set(kept.map(idOf));
+      return (await ticketsOf(catalogId)).filter((t) => ids.has(t.id));
+    };
+    await until('a ticket for every fixture and the redelivery dropped', async () => (await duplicatesOf(catalogId)) >= 1 && (await fixtureTickets()).length >= kept.length, 60000, 250);
+    expect(await duplicatesOf(catalogId)).toBe(1);
+    const tickets = await fixtureTickets();
+    expect(new Set(tickets.map((t) => t.id))).toEqual(new Set(kept.map(idOf)));
+    expect(tickets).toHaveLength(kept.length);
     for (const t of tickets) expect(validateTicket(t)).toBe(true);
-    const dls = await readTopic<DeadLetter>(TOPICS.dlq, (_d, key) => key === catalogId);
+    const first = tickets.find((t) => t.id === idOf('21-duplicate-delivery-a.form')) as CanonicalTicket;
+    expect((await ticketsOf(catalogId)).filter((t) => t.source.sourceId === first.source.sourceId)).toHaveLength(1);
+    const dls = await readTopic<DeadLetter>(hub.topics.dlq, (_d, key) => key === catalogId, conn);
     for (const d of dls) expect(validateDeadLetter(d)).toBe(true);
     expect(dls.length).toBeGreaterThanOrEqual(files.filter((x) => x.includes('.invalid.')).length);
   });

@@ -6,25 +6,28 @@ import { request } from 'undici';
 import { validateConfig } from '../../core/config/config';
 import { Hub } from '../../core/hub';
 import { silentLogger } from '../../core/logger';
-import { TOPICS } from '../../core/outputs/topics';
 import type { CanonicalTicket, DeadLetter } from '../../core/schema/types';
 import { validateDeadLetter, validateTicket } from '../../core/schema/validators';
 import { parseXml } from '../../core/sdk/xml';
-import { BROKERS, readTopic } from '../../core/testing/kafka';
+import { dropNamespace, kafkaOutput, readTopic, testConnection, testNamespace } from '../../core/testing/kafka';
 import { signedHeaders, TEST_SECRET } from '../../core/testing/signed';
+import { until } from '../../core/testing/wait';
 import { packageRoot } from '../../core/util/paths';
 
-/** Every fixture, posted over real HTTP to a hub writing to the real broker, read back with a consumer. */
+/**
+ * Every fixture, posted over real HTTP to a hub (`--role all`) on the real broker, read back with a
+ * read_committed consumer: intake answers 签收 once the report is durable on intake.reports.v1, the
+ * processor drops redeliveries and writes the tickets asynchronously.
+ */
 const run = randomUUID().slice(0, 8);
+const ns = testNamespace('p110');
+const conn = testConnection(ns);
 const connectorId = `p110-${run}`;
 const dir = join(packageRoot(), 'connectors/police-110/fixtures');
 const files = readdirSync(dir).sort();
 
-/** Fixture ids are fixed; tickets dedup on (channel, 警情编号) across runs, so each run renames them. */
-function body(file: string): Buffer {
-  const text = readFileSync(join(dir, file)).toString('latin1');
-  return Buffer.from(text.replace(/<JQBH>([^<]*)<\/JQBH>/g, `<JQBH>R${run}-$1</JQBH>`), 'latin1');
-}
+/** The fixtures as they are: the namespace keeps this run's dedup state apart from other runs'. */
+const body = (file: string): Buffer => readFileSync(join(dir, file));
 
 let hub: Hub;
 let base: string;
@@ -39,17 +42,22 @@ beforeAll(async () => {
   const config = validateConfig({
     server: { host: '127.0.0.1', port: 0 },
     admin: { host: '127.0.0.1', port: 0 },
-    output: { type: 'kafka', kafka: { brokers: BROKERS, writeTimeoutMs: 5000, connectionTimeoutMs: 1000 } },
+    output: kafkaOutput(ns, { writeTimeoutMs: 5000, connectionTimeoutMs: 1000 }),
     connectors: [{ id: connectorId, type: 'police-110', config: { secrets: [TEST_SECRET], maxBodyBytes: 262144 } }],
   });
-  hub = new Hub(config, { logger: silentLogger, registry: new Registry() });
+  hub = new Hub(config, { logger: silentLogger, registry: new Registry(), instanceId: `p110-${run}`, onFatal: (reason) => { throw new Error(`processor fatal: ${reason}`); } });
   await hub.start();
   base = await hub.listen();
 });
 
 afterAll(async () => {
   await hub.stop();
+  await dropNamespace(ns, conn);
 });
+
+const ours = (): Promise<CanonicalTicket[]> => readTopic<CanonicalTicket>(hub.topics.tickets, (t) => t.source.connectorId === connectorId, conn);
+const ourDeadLetters = (): Promise<DeadLetter[]> => readTopic<DeadLetter>(hub.topics.dlq, (_d, key) => key === connectorId, conn);
+const duplicates = async (): Promise<number> => ((await hub.metrics.registry.getSingleMetric('intake_duplicates_total')?.get())?.values ?? []).filter((v) => v.labels.connector === connectorId).reduce((n, v) => n + v.value, 0);
 
 describe('police-110 hand-over on the real Kafka broker', () => {
   const valid = files.filter((f) => !f.includes('.invalid.') && !f.includes('.bounce.'));
@@ -66,11 +74,14 @@ describe('police-110 hand-over on the real Kafka broker', () => {
       const r = receipts.get(f);
       expect({ f, jg: r?.receipt.JG, client: (r?.status ?? 0) >= 400 && (r?.status ?? 0) < 500 }).toEqual({ f, jg: 'CW', client: true });
     }
-    // the duplicated delivery got the same hub ticket id
-    expect(receipts.get('21-duplicate-delivery-b.xml')?.receipt).toMatchObject({ CF: '1', GDBH: receipts.get('21-duplicate-delivery-a.xml')?.receipt.GDBH });
-
-    const tickets = await readTopic<CanonicalTicket>(TOPICS.tickets, (t) => t.source.connectorId === connectorId);
+    // the duplicated delivery is signed for (签收) with the same hub ticket id; the processor drops it
+    expect(receipts.get('21-duplicate-delivery-b.xml')?.receipt.GDBH).toBe(receipts.get('21-duplicate-delivery-a.xml')?.receipt.GDBH);
     const expectedIds = new Set(valid.map((f) => receipts.get(f)?.receipt.GDBH));
+    expect(expectedIds.size).toBe(valid.length - 1);
+
+    await until('the processor writes every ticket and drops the redelivery', async () => (await duplicates()) >= 1 && (await ours()).length >= expectedIds.size, 60000, 250);
+    const tickets = await ours();
+    expect(await duplicates()).toBe(1);
     expect(tickets).toHaveLength(expectedIds.size);
     expect(new Set(tickets.map((t) => t.id))).toEqual(expectedIds);
     for (const t of tickets) {
@@ -81,7 +92,7 @@ describe('police-110 hand-over on the real Kafka broker', () => {
     // PII is masked on the topic
     expect(JSON.stringify(tickets)).not.toContain('13800000001');
 
-    const dls = await readTopic<DeadLetter>(TOPICS.dlq, (d, key) => key === connectorId);
+    const dls = await ourDeadLetters();
     for (const d of dls) expect(validateDeadLetter(d)).toBe(true);
     const bounced = dls.filter((d) => d.error.code === 'INTAKE_ERR_BOUNCED');
     expect(bounced.map((d) => d.id).sort()).toEqual(bounces.map((f) => receipts.get(f)?.receipt.JLBH).sort());
@@ -105,14 +116,18 @@ describe('police-110 hand-over on the real Kafka broker', () => {
     expect(r2.statusCode).toBe(413);
     // refused unread (before the signature check: no record id in the receipt), still dead-lettered with its first bytes
     expect(r2receipt).not.toContain('<JLBH>');
-    const dl = (await readTopic<DeadLetter>(TOPICS.dlq, (d) => d.connectorId === connectorId && d.error.code === 'INTAKE_ERR_PAYLOAD_TOO_LARGE'))[0];
-    expect(dl?.error.code).toBe('INTAKE_ERR_PAYLOAD_TOO_LARGE');
-    expect(Buffer.from(dl?.raw.body ?? '', 'base64').subarray(0, 12).toString()).toBe('<JQXX><JYQK>');
+    const tooLarge = (await ourDeadLetters()).filter((d) => d.error.code === 'INTAKE_ERR_PAYLOAD_TOO_LARGE');
+    expect(tooLarge).toHaveLength(1);
+    // an unauthenticated refusal keeps only the first 512 bytes (server.unauthenticated.keepBytes)
+    const kept = Buffer.from(tooLarge[0]?.raw.body ?? '', 'base64');
+    expect(kept.length).toBe(512);
+    expect(kept.equals(huge.subarray(0, 512))).toBe(true);
     const r3 = await post(body('x11-invalid-utf8.invalid.xml'));
     expect([r3.status, r3.receipt.CWDM]).toEqual([400, 'INTAKE_ERR_BAD_ENCODING']);
     // still working
-    const ok = await post(Buffer.from(body('19-minimal.xml').toString('latin1').replace('-J340111202611200019', '-after-hostile'), 'latin1'));
+    const ok = await post(Buffer.from(body('19-minimal.xml').toString('latin1').replace('<JQBH>J340111202611200019</JQBH>', '<JQBH>J340111202611200019-after-hostile</JQBH>'), 'latin1'));
     expect(ok.receipt.JG).toBe('QS');
+    await until('the ticket of the report after the hostile ones', async () => (await ours()).some((t) => t.id === ok.receipt.GDBH), 60000, 250);
     expect(hub.connector(connectorId)?.health().state).toBe('running');
   });
 });

@@ -8,6 +8,7 @@ import { loadConfigFile } from '../config/config';
 import { Hub } from '../hub';
 import { silentLogger } from '../logger';
 import { topicsFor } from '../outputs/topics';
+import type { IntakeReport } from '../fleet/records';
 import type { CanonicalTicket } from '../schema/types';
 import { validateTicket } from '../schema/validators';
 import { BROKERS, dropNamespace, readTopic, testConnection, testNamespace } from '../testing/kafka';
@@ -61,6 +62,8 @@ afterAll(async () => {
 });
 
 const ours = (): Promise<CanonicalTicket[]> => readTopic<CanonicalTicket>(topicsFor(ns).tickets, (t) => t.source.connectorId === connectorId, conn);
+/** Report records the import wrote on intake.reports.v1 (what the intake side submitted). */
+const submitted = async (): Promise<number> => (await readTopic<IntakeReport>(topicsFor(ns).reports, (r) => r.ticket.source.connectorId === connectorId, conn)).length;
 
 describe('intake-hub import on the real Kafka broker', () => {
   it('imports N records; the same file again (resumed, then --restart) adds no ticket', async () => {
@@ -74,8 +77,11 @@ describe('intake-hub import on the real Kafka broker', () => {
     for (const t of tickets) expect(validateTicket(t)).toBe(true);
     expect(tickets.every((t) => t.reporter.role === 'grid-worker')).toBe(true);
 
+    expect(await submitted()).toBe(N);
     expect(await importCommand(args)).toBe(0); // checkpoint says done: nothing submitted
+    expect(await submitted()).toBe(N);
     expect(await importCommand([...args, '--restart'])).toBe(0); // everything again: the processor drops all as duplicates
+    expect(await submitted()).toBe(2 * N);
     const dups = async (): Promise<number> => ((await processor.metrics.registry.getSingleMetric('intake_duplicates_total')?.get())?.values ?? []).reduce((n, v) => n + v.value, 0);
     await until('the re-imported records are dropped as duplicates', async () => (await dups()) >= N, 120000, 500);
     tickets = await ours();
