@@ -3,18 +3,22 @@ import { Registry } from 'prom-client';
 import { validateConfig } from '../../core/config/config';
 import { Hub } from '../../core/hub';
 import { silentLogger } from '../../core/logger';
-import { TOPICS } from '../../core/outputs/topics';
 import type { CanonicalTicket } from '../../core/schema/types';
 import { validateTicket } from '../../core/schema/validators';
 import type { ConnectorHealth } from '../../core/sdk/connector';
 import type { ListingSim } from '../../core/sdk/poller-sim';
-import { BROKERS, readTopic } from '../../core/testing/kafka';
+import { dropNamespace, kafkaOutput, readTopic, testConnection, testNamespace } from '../../core/testing/kafka';
 import { FAST_POLLER, until } from '../../core/testing/wait';
 import type { CityCase } from './normalize';
 import { cityFixtureRecords, startCityManagementSim } from './sim';
 
-/** city-management (mode pull) on the real broker: fixtures → tickets, restart resume, failing upstream. */
+/**
+ * city-management (mode pull) on the real broker, `--role all`: fixtures → intake.reports.v1 (page
+ * and cursor in one transaction) → the processor → tickets; restart resume; failing upstream.
+ */
 const run = randomUUID().slice(0, 8);
+const ns = testNamespace('cm');
+const conn = testConnection(ns);
 const connectorId = `cm-${run}`;
 let sim: ListingSim<CityCase>;
 let hub: Hub | null = null;
@@ -27,7 +31,7 @@ function makeHub(): Hub {
     validateConfig({
       server: { host: '127.0.0.1', port: 0 },
       admin: { host: '127.0.0.1', port: 0 },
-      output: { type: 'kafka', kafka: { brokers: BROKERS, writeTimeoutMs: 5000, connectionTimeoutMs: 1000 } },
+      output: kafkaOutput(ns, { writeTimeoutMs: 5000, connectionTimeoutMs: 1000 }),
       connectors: [
         {
           id: connectorId,
@@ -42,12 +46,19 @@ function makeHub(): Hub {
         },
       ],
     }),
-    { logger: silentLogger, registry: new Registry() },
+    // the same instance id on every start: a restart of one instance
+    { logger: silentLogger, registry: new Registry(), instanceId: `cm-${run}`, onFatal: (reason) => { throw new Error(`processor fatal: ${reason}`); } },
   );
 }
 
 const health = (h: Hub): ConnectorHealth => h.connector(connectorId)?.health() as ConnectorHealth;
-const ours = (): Promise<CanonicalTicket[]> => readTopic<CanonicalTicket>(TOPICS.tickets, (t) => t.source.connectorId === connectorId);
+const ours = (): Promise<CanonicalTicket[]> => readTopic<CanonicalTicket>((hub as Hub).topics.tickets, (t) => t.source.connectorId === connectorId, conn);
+
+/** Deliveries of this connector the processor dropped as exact duplicates (counted by this hub). */
+async function duplicates(h: Hub): Promise<number> {
+  const values = (await h.metrics.registry.getSingleMetric('intake_duplicates_total')?.get())?.values ?? [];
+  return values.filter((v) => v.labels.connector === connectorId).reduce((n, v) => n + v.value, 0);
+}
 
 beforeAll(async () => {
   sim = await startCityManagementSim({ records: records() });
@@ -55,6 +66,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (hub) await hub.stop();
   await sim.close();
+  await dropNamespace(ns, conn);
 });
 
 describe('city-management poller on the real Kafka broker', () => {
@@ -63,7 +75,13 @@ describe('city-management poller on the real Kafka broker', () => {
     await hub.start();
     const h = hub;
     const distinct = new Set(records().map((r) => r.caseNo)).size;
-    await until('all cases polled', () => health(h).counters.accepted + health(h).counters.duplicates >= records().length);
+    // every listed case is durable on intake.reports.v1; a repeated case number is dropped by the processor
+    await until('all cases polled', () => health(h).counters.accepted >= records().length);
+    expect(health(h).counters).toMatchObject({ accepted: records().length, rejected: 0 });
+    await until('a ticket per case number', async () => (await ours()).length >= distinct);
+    await until('the processor drops the repeated deliveries', async () => (await duplicates(h)) >= records().length - distinct);
+    await new Promise((r) => setTimeout(r, 1000)); // a ticket of a repeated delivery would show up now
+    expect(await duplicates(h)).toBe(records().length - distinct);
     const tickets = await ours();
     expect(tickets).toHaveLength(distinct);
     for (const t of tickets) expect(validateTicket(t) ? null : validateTicket.errors).toBeNull();
@@ -80,10 +98,18 @@ describe('city-management poller on the real Kafka broker', () => {
     await hub.start();
     const h = hub;
     await until('new cases', () => health(h).counters.accepted >= 3);
+    const added = [1, 2, 3].map((i) => `CGX${i}-${run}`);
+    await until('tickets of the new cases', async () => {
+      const have = new Set((await ours()).map((t) => t.source.sourceId));
+      return added.every((id) => have.has(id));
+    });
     await new Promise((r) => setTimeout(r, 2500));
-    expect(health(h).counters).toMatchObject({ received: 3, accepted: 3, duplicates: 0 });
+    // only the 3 new cases were read past the cursor; nothing re-submitted reached the processor
+    expect(health(h).counters).toMatchObject({ received: 3, accepted: 3 });
+    expect(await duplicates(h)).toBe(0);
     const ids = (await ours()).map((t) => t.source.sourceId);
     expect(new Set(ids).size).toBe(ids.length);
+    for (const id of added) expect(ids).toContain(id);
   });
 
   it('a hanging upstream opens the breaker, requests are aborted server-side, and it recovers', async () => {
@@ -95,6 +121,9 @@ describe('city-management poller on the real Kafka broker', () => {
     sim.setFault(null);
     sim.add(extra(4));
     await until('recovered', () => health(h).breaker === 'closed' && health(h).counters.accepted >= 4, 60000);
-    expect((await ours()).map((t) => t.source.sourceId)).toContain(`CGX4-${run}`);
+    await until('a ticket of the case listed after the recovery', async () => (await ours()).some((t) => t.source.sourceId === `CGX4-${run}`));
+    const ids = (await ours()).map((t) => t.source.sourceId);
+    expect(ids).toContain(`CGX4-${run}`);
+    expect(new Set(ids).size).toBe(ids.length);
   });
 });

@@ -8,20 +8,20 @@ import { validateConfig, type HubConfig } from '../../core/config/config';
 import { SinkError } from '../../core/errors';
 import { Hub } from '../../core/hub';
 import { silentLogger } from '../../core/logger';
-import { KafkaOutput } from '../../core/outputs/kafka';
-import type { OutRecord, Output, StoredRecord } from '../../core/outputs/output';
-import { TOPICS } from '../../core/outputs/topics';
+import type { OutRecord, RecordLog } from '../../core/outputs/output';
 import type { CanonicalTicket, DeadLetter } from '../../core/schema/types';
 import { validateTicket } from '../../core/schema/validators';
-import { BROKERS, readTopic } from '../../core/testing/kafka';
+import { dropNamespace, kafkaOutput, readTopic, testConnection, testNamespace } from '../../core/testing/kafka';
 import { until } from '../../core/testing/wait';
 import { DEMO_CODE_TABLE } from './sim';
 import type { GridWorkerHealth } from './subscription';
 
 /**
- * The grid-worker connector on the REAL NATS JetStream server and the REAL Kafka broker. Each run
- * uses its own stream (GRIDTEST_<run>, subjects gridtest.<run>.>) and connector id, and reads the
- * shared Kafka topics filtered by connector id.
+ * The grid-worker connector on the REAL NATS JetStream server and the REAL Kafka broker, the hub
+ * running `--role all`: a message is acked once its report is durable on intake.reports.v1; the
+ * processor drops repeated reports (`intake_duplicates_total`) and writes the tickets. Each run
+ * uses its own stream (GRIDTEST_<run>, subjects gridtest.<run>.>), durables, connector id and
+ * Kafka namespace.
  */
 const NATS = (process.env.NATS_URL ?? 'nats://127.0.0.1:4222').split(',');
 const run = randomUUID().slice(0, 8);
@@ -29,28 +29,30 @@ const connectorId = `gw-${run}`;
 const stream = `GRIDTEST_${run}`;
 const subject = `gridtest.${run}.510114`;
 const durable = `d${run}`;
+const ns = testNamespace('gw');
+const conn = testConnection(ns);
 const fixtures = join(__dirname, 'fixtures');
 
 type NatsConnection = Awaited<ReturnType<typeof connect>>;
 
-/** Kafka, with a gate to hold writes and a switch to fail the next ones (a broker outage). */
-class GatedOutput implements Output {
-  readonly kind = 'kafka' as const;
+/**
+ * Around the hub's real Kafka log (the intake writer): a gate to hold writes and a switch to fail
+ * the next ones (a broker outage). Every write that passes goes to the broker unchanged.
+ */
+class WriteGate {
   failNext = 0;
   private gate: Promise<void> | null = null;
   private open_: () => void = () => undefined;
-  constructor(private readonly inner: Output) {}
-  start(): Promise<void> {
-    return this.inner.start();
-  }
-  stop(): Promise<void> {
-    return this.inner.stop();
-  }
-  ready(): boolean {
-    return this.inner.ready();
-  }
-  scan(topic: string, sinceMs: number, onRecord: (r: StoredRecord) => void): Promise<number> {
-    return this.inner.scan(topic, sinceMs, onRecord);
+  constructor(log: RecordLog) {
+    const write = log.write.bind(log);
+    jest.spyOn(log, 'write').mockImplementation(async (records: OutRecord[]) => {
+      if (this.gate) await this.gate;
+      if (this.failNext > 0) {
+        this.failNext--;
+        throw new SinkError('simulated broker outage');
+      }
+      return write(records);
+    });
   }
   close(): void {
     this.gate = new Promise<void>((resolve) => (this.open_ = resolve));
@@ -59,21 +61,13 @@ class GatedOutput implements Output {
     this.gate = null;
     this.open_();
   }
-  async write(records: OutRecord[]): Promise<void> {
-    if (this.gate) await this.gate;
-    if (this.failNext > 0) {
-      this.failNext--;
-      throw new SinkError('simulated broker outage');
-    }
-    return this.inner.write(records);
-  }
 }
 
 function hubConfig(durableName: string): HubConfig {
   return validateConfig({
     server: { host: '127.0.0.1', port: 0 },
     admin: { host: '127.0.0.1', port: 0 },
-    output: { type: 'kafka', kafka: { brokers: BROKERS, writeTimeoutMs: 5000, connectionTimeoutMs: 1000 } },
+    output: kafkaOutput(ns, { writeTimeoutMs: 5000, connectionTimeoutMs: 1000 }),
     connectors: [
       {
         id: connectorId,
@@ -95,17 +89,16 @@ function hubConfig(durableName: string): HubConfig {
   });
 }
 
-function makeHub(durableName: string): { hub: Hub; out: GatedOutput } {
-  const config = hubConfig(durableName);
-  const out = new GatedOutput(new KafkaOutput(config.output.kafka, silentLogger));
-  return { hub: new Hub(config, { logger: silentLogger, registry: new Registry(), output: out }), out };
+function makeHub(durableName: string): { hub: Hub; out: WriteGate } {
+  const hub = new Hub(hubConfig(durableName), { logger: silentLogger, registry: new Registry(), instanceId: `gw-${run}`, onFatal: (reason) => { throw new Error(`processor fatal: ${reason}`); } });
+  return { hub, out: new WriteGate(hub.log) };
 }
 
 let nc: NatsConnection;
 let js: JetStreamClient;
 let jsm: JetStreamManager;
 let hub: Hub;
-let out: GatedOutput;
+let out: WriteGate;
 
 const health = (h: Hub = hub): GridWorkerHealth => h.connector(connectorId)?.health() as GridWorkerHealth;
 const info = (name = durable): Promise<ConsumerInfo> => jsm.consumers.info(stream, name);
@@ -124,7 +117,20 @@ function report(id: string, extra: Record<string, unknown> = {}): string {
   return JSON.stringify({ reportId: id, workerId: 'WGY-IT-001', workerName: '测试某', workerPhone: '13800000009', gridCode: '510114001001003', itemCode: 'D05', text: `井盖破损 ${id}`, reportedAt: '2026-11-20T08:00:00+08:00', ...extra });
 }
 
-const ourTickets = (): Promise<CanonicalTicket[]> => readTopic<CanonicalTicket>(TOPICS.tickets, (t) => t.source.connectorId === connectorId);
+const ourTickets = (): Promise<CanonicalTicket[]> => readTopic<CanonicalTicket>(hub.topics.tickets, (t) => t.source.connectorId === connectorId, conn);
+
+/** Deliveries of this connector the processor dropped as exact duplicates (counted by this hub). */
+async function duplicates(h: Hub = hub): Promise<number> {
+  const values = (await h.metrics.registry.getSingleMetric('intake_duplicates_total')?.get())?.values ?? [];
+  return values.filter((v) => v.labels.connector === connectorId).reduce((n, v) => n + v.value, 0);
+}
+
+/** The processor writes tickets after the ack: wait for `n`, then a moment for any extra one to show. */
+async function ticketsSettled(n: number): Promise<CanonicalTicket[]> {
+  await until(`${n} tickets`, async () => (await ourTickets()).length >= n);
+  await sleep(1000);
+  return ourTickets();
+}
 
 beforeAll(async () => {
   nc = await connect({ servers: NATS });
@@ -140,6 +146,7 @@ afterAll(async () => {
   await hub?.stop();
   await jsm?.streams.delete(stream).catch(() => undefined);
   await nc?.close();
+  await dropNamespace(ns, conn);
 });
 
 describe('grid-worker on the real NATS JetStream and Kafka', () => {
@@ -156,7 +163,7 @@ describe('grid-worker on the real NATS JetStream and Kafka', () => {
     expect(health().nats.connected).toBe(true);
   });
 
-  it('every fixture published → exactly one schema-valid ticket per report id; invalid ones dead-lettered and acked', async () => {
+  it('every fixture published → exactly one schema-valid ticket per report id (the repeated one dropped by the processor); invalid ones dead-lettered and acked', async () => {
     const files = readdirSync(fixtures).filter((f) => f.endsWith('.json')).sort();
     let n = 0;
     for (const f of files) {
@@ -173,7 +180,11 @@ describe('grid-worker on the real NATS JetStream and Kafka', () => {
       expect(ack.duplicate).toBe(false);
     }
     await allAcked();
-    const tickets = await ourTickets();
+    const valid = files.length - invalid;
+    await until('the processor drops the repeated report', async () => (await duplicates()) >= valid - validIds.size);
+    const tickets = await ticketsSettled(validIds.size);
+    expect(await duplicates()).toBe(valid - validIds.size);
+    expect(valid - validIds.size).toBe(1); // 16-duplicate-delivery-of-01
     expect(tickets).toHaveLength(validIds.size);
     expect(new Set(tickets.map((t) => t.source.sourceId))).toEqual(validIds);
     for (const t of tickets) {
@@ -184,25 +195,32 @@ describe('grid-worker on the real NATS JetStream and Kafka', () => {
     }
     const jurisdiction = tickets.find((t) => t.source.sourceId === `${run}-GW-510114-20261120-0001`)?.location;
     expect(jurisdiction).toMatchObject({ district: '新都区', street: '新都街道', community: '桂湖社区', grid: '510114001001003' });
-    const dls = await readTopic<DeadLetter>(TOPICS.dlq, (d, key) => key === connectorId);
+    const dls = await readTopic<DeadLetter>(hub.topics.dlq, (d, key) => key === connectorId, conn);
     expect(dls).toHaveLength(invalid);
     const h = health();
-    expect(h.counters).toMatchObject({ received: files.length, accepted: validIds.size, duplicates: 1, rejected: invalid, failed: 0 });
+    // accepted = durable on intake.reports.v1 (the repeated report too); every invalid one rejected
+    expect(h.counters).toMatchObject({ received: files.length, accepted: valid, rejected: invalid, failed: 0 });
   });
 
   it('the same Nats-Msg-Id twice is dropped by JetStream; the same report under a new Msg-Id is a hub duplicate', async () => {
     const id = `${run}-DUP-1`;
+    const accepted = health().counters.accepted;
+    const before = await duplicates();
     const a = await js.publish(subject, report(id), { msgID: `${run}-m1` });
     const b = await js.publish(subject, report(id), { msgID: `${run}-m1` });
     expect(a.duplicate).toBe(false);
     expect(b.duplicate).toBe(true);
     expect(b.seq).toBe(a.seq);
-    const before = health().counters.duplicates;
     const c = await js.publish(subject, report(id), { msgID: `${run}-m2` });
     expect(c.duplicate).toBe(false);
     await allAcked();
-    expect(health().counters.duplicates).toBe(before + 1);
+    // two deliveries reached the hub (the JetStream duplicate never did), both durable
+    expect(health().counters.accepted).toBe(accepted + 2);
+    await until('the processor drops the second delivery', async () => (await duplicates()) >= before + 1);
     validIds.add(id);
+    const tickets = await ticketsSettled(validIds.size);
+    expect(await duplicates()).toBe(before + 1);
+    expect(tickets.filter((t) => t.source.sourceId === id)).toHaveLength(1);
   });
 
   it('acks only after the Kafka write: a held write keeps the message un-acked (and not redelivered past ack_wait)', async () => {
@@ -260,7 +278,7 @@ describe('grid-worker on the real NATS JetStream and Kafka', () => {
     expect(health().nats.redelivered).toBeGreaterThan(0);
     validIds.add(id);
 
-    const tickets = await ourTickets();
+    const tickets = await ticketsSettled(validIds.size);
     expect(tickets).toHaveLength(validIds.size);
     expect(new Set(tickets.map((t) => t.source.sourceId))).toEqual(validIds);
     expect(new Set(tickets.map((t) => t.id)).size).toBe(validIds.size);
@@ -274,10 +292,13 @@ describe('grid-worker on the real NATS JetStream and Kafka', () => {
     await until('replaying connector running', () => health().state === 'running', 20000);
     await allAcked(replayDurable);
     const h = health();
-    expect(h.counters.accepted).toBe(0);
+    // the whole stream again: every valid message is durable on intake.reports.v1 once more, and
+    // the processor (its dedup state restored from intake.dedup-changelog.v1) drops every one
     expect(h.counters.rejected).toBe(invalid);
-    expect(h.counters.duplicates).toBe(h.counters.received - invalid);
-    const tickets = await ourTickets();
+    expect(h.counters.accepted).toBe(h.counters.received - invalid);
+    await until('the processor drops the replayed stream', async () => (await duplicates()) >= h.counters.accepted);
+    const tickets = await ticketsSettled(validIds.size);
+    expect(await duplicates()).toBe(h.counters.accepted);
     expect(tickets).toHaveLength(validIds.size);
   });
 

@@ -4,27 +4,32 @@ import { Agent, request } from 'undici';
 import { validateConfig, type HubConfig } from '../config/config';
 import { Hub } from '../hub';
 import { silentLogger } from '../logger';
-import { TOPICS } from '../outputs/topics';
 import type { CanonicalTicket, ClusterEvent } from '../schema/types';
 import { validateClusterEvent } from '../schema/validators';
+import { topicsFor } from '../outputs/topics';
 import { defaultStages } from '../stages';
-import { BROKERS, readTopic } from '../testing/kafka';
+import { dropNamespace, kafkaOutput, readTopic, testConnection, testNamespace } from '../testing/kafka';
 import { residentReport, signedHeaders, TEST_SECRET } from '../testing/signed';
+import { until } from '../testing/wait';
 import { MergeMap } from './tipdm';
 
 /**
- * Cluster events on the real broker (tickets.clusters.v1), and a restart mid-stream: a new hub
- * that rebuilds its clustering state from tickets.canonical.v1 must end with the same clusters as
- * an uninterrupted run.
+ * Cluster events on the real broker (tickets.clusters.v1), written by the processor of a
+ * `--role all` hub, and a restart mid-stream: a new hub whose processor rebuilds its clustering
+ * state from intake.ticket-changelog.v1 must end with the same clusters as an uninterrupted run.
  *
- * The topics are shared with every other run and test, and a hub's rebuild reads all of their
- * tickets in the horizon: each stream here gets estate names, a district and coordinates of its
- * own (a fresh random per stream), and phones of its own (a contact token shared with another
- * run would make repeat links into that run), so no other ticket can join its clusters.
+ * The file has its own namespace, shared by its streams (a restored processor reads every ticket
+ * of the namespace in the horizon): each stream gets estate names, a district and coordinates of
+ * its own (a fresh random per stream), and phones of its own (a shared contact token would make
+ * repeat links into another stream), so no other ticket can join its clusters.
  *
- * Slow (minutes): every hub start rebuilds its state by scanning the shared tickets topic.
+ * Clustering depends on the order in which reports reach their locality's partition, and reports
+ * with different dedup keys pass through different intake.reports.v1 partitions: each report is
+ * delivered only once the previous one's ticket is published, so the order is the posting order.
  */
 const run = randomUUID().replace(/-/g, '').slice(0, 8);
+const ns = testNamespace('cl');
+const conn = testConnection(ns);
 const agent = new Agent({ connections: 8, pipelining: 0 });
 const CHARS = Array.from('金银铜铁春夏秋冬梅兰竹菊松柏桃李');
 
@@ -103,14 +108,16 @@ function hubConfig(s: Stream): HubConfig {
   return validateConfig({
     server: { host: '127.0.0.1', port: 0 },
     admin: { host: '127.0.0.1', port: 0 },
-    output: { type: 'kafka', kafka: { brokers: BROKERS, writeTimeoutMs: 5000, connectionTimeoutMs: 1000 } },
+    output: kafkaOutput(ns, { writeTimeoutMs: 5000, connectionTimeoutMs: 1000 }),
     connectors: [{ id: s.connectorId, type: 'resident-app', config: { secrets: [TEST_SECRET] } }],
   });
 }
 
+let hubs = 0;
+
 async function startHub(s: Stream): Promise<{ hub: Hub; base: string }> {
   const config = hubConfig(s);
-  const hub = new Hub(config, { logger: silentLogger, registry: new Registry(), stages: defaultStages(config).stages });
+  const hub = new Hub(config, { logger: silentLogger, registry: new Registry(), stages: defaultStages(config).stages, instanceId: `cl-${run}-${hubs++}`, onFatal: (reason) => { throw new Error(`processor fatal: ${reason}`); } });
   await hub.start();
   return { hub, base: await hub.listen() };
 }
@@ -123,13 +130,19 @@ async function post(base: string, s: Stream, body: Record<string, unknown>): Pro
   return json.ticketId as string;
 }
 
+/** Posts a report and waits until the processor published its ticket (see the file comment). */
+async function deliver(base: string, s: Stream, body: Record<string, unknown>): Promise<void> {
+  const id = await post(base, s, body);
+  await until(`the ticket of ${String(body.reportId)}`, async () => (await ticketsOf(s)).some((t) => t.id === id), 60_000, 50);
+}
+
 async function ticketsOf(s: Stream): Promise<CanonicalTicket[]> {
-  const ts = await readTopic<CanonicalTicket>(TOPICS.tickets, (t) => t.source.connectorId === s.connectorId);
+  const ts = await readTopic<CanonicalTicket>(topicsFor(ns).tickets, (t) => t.source.connectorId === s.connectorId, conn);
   return ts.sort((a, b) => (a.id < b.id ? -1 : 1));
 }
 
 async function eventsOf(ids: Set<string>): Promise<ClusterEvent[]> {
-  return readTopic<ClusterEvent>(TOPICS.clusters, (e) => e.ticketId !== null && ids.has(e.ticketId));
+  return readTopic<ClusterEvent>(topicsFor(ns).clusters, (e) => e.ticketId !== null && ids.has(e.ticketId), conn);
 }
 
 /**
@@ -151,6 +164,7 @@ function partition(s: Stream, tickets: CanonicalTicket[], events: ClusterEvent[]
 
 afterAll(async () => {
   await agent.close();
+  await dropNamespace(ns, conn);
 });
 
 describe('clustering on the real Kafka broker', () => {
@@ -158,7 +172,7 @@ describe('clustering on the real Kafka broker', () => {
     const s = stream('甲', 0);
     const { hub, base } = await startHub(s);
     try {
-      for (const r of s.reports) await post(base, s, r);
+      for (const r of s.reports) await deliver(base, s, r);
     } finally {
       await hub.stop();
     }
@@ -205,12 +219,12 @@ describe('clustering on the real Kafka broker', () => {
     expect(events.some((e) => e.ticketId === byIndex.get(9)?.id)).toBe(false);
   }, 600_000);
 
-  it('a hub stopped mid-stream and a new hub rebuilt from the topic end with the same clusters as an uninterrupted run', async () => {
+  it('a hub stopped mid-stream and a new hub restored from intake.ticket-changelog.v1 end with the same clusters as an uninterrupted run', async () => {
     const a = stream('乙', 1);
     const b = stream('丙', 2);
     const h = await startHub(a);
     try {
-      for (const r of a.reports) await post(h.base, a, r);
+      for (const r of a.reports) await deliver(h.base, a, r);
     } finally {
       await h.hub.stop();
     }
@@ -218,13 +232,14 @@ describe('clustering on the real Kafka broker', () => {
     const cut = 7;
     const first = await startHub(b);
     try {
-      for (const r of b.reports.slice(0, cut)) await post(first.base, b, r);
+      // the first 7 processed (their state is in the changelog) before the hub stops
+      for (const r of b.reports.slice(0, cut)) await deliver(first.base, b, r);
     } finally {
       await first.hub.stop();
     }
-    const second = await startHub(b); // rebuilds from tickets.canonical.v1
+    const second = await startHub(b); // its processor rebuilds the state from intake.ticket-changelog.v1
     try {
-      for (const r of b.reports.slice(cut)) await post(second.base, b, r);
+      for (const r of b.reports.slice(cut)) await deliver(second.base, b, r);
     } finally {
       await second.hub.stop();
     }
