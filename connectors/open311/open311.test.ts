@@ -1,6 +1,7 @@
 import type { ConnectorSpec, RawInput } from '../../core/sdk/connector';
 import { SinkError } from '../../core/errors';
-import { testContext } from '../../core/testing/context';
+import { FakeClock, testContext } from '../../core/testing/context';
+import type { TicketLookup } from '../../core/sdk/connector';
 import { assembleTicket } from '../../core/pipeline/enrich';
 import { normalizeOpen311, requestKey, parseRequest } from './normalize';
 import { open311Spec, type Open311Config } from './spec';
@@ -117,6 +118,43 @@ describe('open311', () => {
     expect(t1.source.sourceId).not.toBe(t2.source.sourceId);
     expect(t1.dedup.key).toBe(`o:${t1.source.sourceId}`);
     expect(assembleTicket(normalizeOpen311(raw), { ...a, tokenSecret: 'secret-one-0123456789' }).source.sourceId).toBe(t1.source.sourceId);
+  });
+
+  it('a retried POST gets the same service_request_id (no report time in Open311), and another instance answers it from the store', async () => {
+    const clock = new FakeClock(Date.parse('2026-12-01T08:00:00Z'));
+    const a = testContext(open311Spec as ConnectorSpec<never>, cfg(), 'o311', clock);
+    await open311Spec.create(cfg(), a).start();
+    const body = 'service_code=LAMP&lat=31.8&long=117.2&description=%E8%B7%AF%E7%81%AF%E5%9D%8F%E4%BA%86&device_id=d1';
+    const post = async () => {
+      const r = await a.http.inject({ method: 'POST', url: '/open311/v2/requests.json', payload: body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      expect(r.statusCode).toBe(200);
+      return (r.json() as { service_request_id: string }[])[0]?.service_request_id as string;
+    };
+    const first = await post();
+    clock.advance(90_000); // the retry is received later: its ticket id would differ, its request id does not
+    const retry = await post();
+    expect(retry).toBe(first);
+    expect(first).toMatch(/^o311-[0-9a-f]{32}$/);
+    expect(a.tickets).toHaveLength(1);
+    expect(a.duplicates).toBe(1);
+    expect(a.tickets[0]?.source.sourceId).toBe(first);
+    await a.http.close();
+
+    // instance B never saw the POST: it finds the ticket by the published source id in the store
+    const published = a.tickets[0] as (typeof a.tickets)[number];
+    const lookup: TicketLookup = {
+      ticket: async (id) => (id === published.id ? published : null),
+      bySource: async (connectorId, sourceId) => (connectorId === published.source.connectorId && sourceId === published.source.sourceId ? published : null),
+    };
+    const b = Object.assign(testContext(open311Spec as ConnectorSpec<never>, cfg(), 'o311', clock), { ticketStore: lookup });
+    await open311Spec.create(cfg(), b).start();
+    const got = await b.http.inject({ method: 'GET', url: `/open311/v2/requests/${first}.json` });
+    expect(got.statusCode).toBe(200);
+    expect((got.json() as { service_request_id: string; status: string; service_code: string }[])[0]).toMatchObject({ service_request_id: first, status: 'open', service_code: 'LAMP' });
+    // the ticket id is accepted too; an unknown id is a 404
+    expect((await b.http.inject({ method: 'GET', url: `/open311/v2/requests/${published.id}.json` })).statusCode).toBe(200);
+    expect((await b.http.inject({ method: 'GET', url: `/open311/v2/requests/o311-${'0'.repeat(32)}.json` })).statusCode).toBe(404);
+    await b.http.close();
   });
 
   it('status answers are masked like the ticket: description, address, media URL, the reporter\'s own name', async () => {

@@ -97,7 +97,7 @@ export const open311Spec: ConnectorSpec<Open311Config> = {
           },
         },
       },
-      serviceNotice: { type: 'string', maxLength: 500, default: '您的诉求已受理，service_request_id 即工单号。', description: 'service_notice returned with each created request.' },
+      serviceNotice: { type: 'string', maxLength: 500, default: '您的诉求已受理，请凭 service_request_id 查询办理进度。', description: 'service_notice returned with each created request.' },
       statusIndexSize: { type: 'integer', minimum: 100, maximum: 1000000, default: 100000, description: 'How many created requests GET requests/{id}.json remembers (in memory).' },
     },
   },
@@ -152,6 +152,9 @@ interface IndexedRequest {
   media_url: string | null;
 }
 
+/** A ticket id (ULID, Crockford base32). */
+const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+
 const errors = (reply: FastifyReply, status: number, description: string): FastifyReply => reply.code(status).send([{ code: status, description: description.slice(0, 500) }]);
 
 class Open311Connector extends PushConnector {
@@ -187,7 +190,7 @@ class Open311Connector extends PushConnector {
     ctx.http.get(`${base}/services.json`, async (_req, reply) => (running() ? reply.send(this.services) : errors(reply.header('retry-after', '5'), 503, 'service temporarily unavailable')));
 
     ctx.http.get<{ Params: { file: string } }>(`${base}/requests/:file`, async (req: FastifyRequest<{ Params: { file: string } }>, reply) => {
-      const m = /^([0-9A-Za-z]{1,64})\.json$/.exec(req.params.file);
+      const m = /^([0-9A-Za-z_-]{1,80})\.json$/.exec(req.params.file);
       if (!m) return errors(reply, 404, 'no such request (only the .json format is served)');
       const id = m[1] as string;
       const local = this.index.get(id);
@@ -195,13 +198,15 @@ class Open311Connector extends PushConnector {
       if (!store) return local ? reply.send([local]) : errors(reply, 404, 'service_request_id not found');
       let stored: CanonicalTicket | null;
       try {
-        stored = await store.ticket(id);
+        // the service_request_id is the ticket's published source id; a ticket id (ULID) is
+        // accepted too
+        stored = ULID.test(id) ? await store.ticket(id) : await store.bySource(this.ctx.id, id);
       } catch {
         if (local) return reply.send([local]);
         return errors(reply.header('retry-after', '5'), 503, 'status temporarily unavailable, retry later');
       }
       // Only this connector's requests: another channel's ticket id is not an Open311 request here.
-      if (stored && stored.source.connectorId === this.ctx.id) return reply.send([this.statusOf(stored)]);
+      if (stored && stored.source.connectorId === this.ctx.id) return reply.send([this.statusOf(stored, id)]);
       // Made durable here but not materialised yet (the store follows the processor within moments).
       if (local) return reply.send([local]);
       return errors(reply, 404, 'service_request_id not found');
@@ -209,8 +214,13 @@ class Open311Connector extends PushConnector {
 
     const respond: WebhookResponder = {
       durable: (reply, r, raw) => {
-        this.remember(r.ticketId, raw);
-        return reply.code(200).send([{ service_request_id: r.ticketId, service_notice: config.serviceNotice, account_id: null }]);
+        // The id the client keeps is the report's published source id (a keyed token of the
+        // request), not the ticket id: a retried POST, to any instance, gets the same id back, and
+        // any instance finds the ticket by it in the store. (Open311 requests carry no report
+        // time, so the ticket id's time part is the first delivery's receipt time, which a retry
+        // cannot know.)
+        this.remember(r.sourceId, r.ticketId, raw);
+        return reply.code(200).send([{ service_request_id: r.sourceId, service_notice: config.serviceNotice, account_id: null }]);
       },
       refused: (reply, e, deadLetterId) => {
         const status = e.httpStatus >= 400 ? e.httpStatus : 500;
@@ -271,12 +281,12 @@ class Open311Connector extends PushConnector {
   }
 
   /** A GeoReport v2 service request built from the stored (masked, classified, routed) ticket. */
-  private statusOf(t: CanonicalTicket): IndexedRequest {
+  private statusOf(t: CanonicalTicket, requestId: string): IndexedRequest {
     const code = t.channelCategory?.scheme === 'open311' ? t.channelCategory.code : '';
     const second = (iso: string | null): string | null => (iso ? new Date(iso).toISOString().replace(/\.\d{3}Z$/, 'Z') : null);
     const received = second(t.source.receivedAt) as string;
     return {
-      service_request_id: t.id,
+      service_request_id: requestId,
       status: 'open',
       status_notes: null,
       service_name: this.codes.get(code)?.service_name ?? null,
@@ -296,8 +306,8 @@ class Open311Connector extends PushConnector {
     };
   }
 
-  private remember(ticketId: string, raw: RawInput): void {
-    if (this.index.has(ticketId)) return;
+  private remember(requestId: string, ticketId: string, raw: RawInput): void {
+    if (this.index.has(requestId)) return;
     let r;
     try {
       r = parseRequest(raw);
@@ -308,8 +318,8 @@ class Open311Connector extends PushConnector {
     // served to anyone holding the id: every free-text field masked like the ticket's, with the
     // reporter's own name, phone and ids masked wherever they recur
     const id = prepareIdentity({ names: [`${r.last_name ?? ''}${r.first_name ?? ''}`, `${r.first_name ?? ''} ${r.last_name ?? ''}`], phones: [r.phone], ids: [r.email, r.account_id, r.device_id] });
-    this.index.set(ticketId, {
-      service_request_id: ticketId,
+    this.index.set(requestId, {
+      service_request_id: requestId,
       status: 'open',
       status_notes: null,
       service_name: this.codes.get(r.service_code)?.service_name ?? null,

@@ -40,7 +40,7 @@ async function status(h: Hub, id: string): Promise<{ code: number; body: Status 
 }
 
 async function stored(h: Hub, id: string): Promise<void> {
-  await until(`ticket ${id} in the store`, async () => (await h.store?.store.ticket(id)) != null, 60_000, 50);
+  await until(`ticket ${id} in the store`, async () => (await h.store?.lookup.bySource('o311', id)) != null, 60_000, 50);
 }
 
 const dirs: string[] = [];
@@ -103,6 +103,7 @@ test('Kafka + PostgreSQL: another instance answers; a restarted one too; other c
   const otherId = r.outcome === 'accepted' ? r.ticketId : '';
   await until('the resident-app ticket in the store', async () => (await c.store?.store.ticket(otherId)) != null, 60_000, 100);
   expect((await status(c, otherId)).code).toBe(404);
+  if (r.outcome === 'accepted') expect((await status(c, r.sourceId)).code).toBe(404);
   await b.stop();
   await c.stop();
 });

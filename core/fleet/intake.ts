@@ -103,7 +103,7 @@ export class IntakePipeline {
       value: JSON.stringify(report),
       headers: { [HEADER.channel]: src.channel, [HEADER.connector]: src.connectorId, [HEADER.schema]: 'intake-report/v1' },
     };
-    return { records: [record], result: { outcome: 'accepted', ticketId: ticket.id } };
+    return { records: [record], result: { outcome: 'accepted', ticketId: ticket.id, sourceId: ticket.source.sourceId } };
   }
 
   /**

@@ -55,7 +55,11 @@ export interface RawInput {
  * report as duplicates; intake cannot tell them apart). `rejected` means the input is bad and has
  * been dead-lettered durably: the source may be acknowledged too (with a refusal, e.g. HTTP 4xx).
  */
-export type SubmitResult = { outcome: 'accepted'; ticketId: string } | { outcome: 'rejected'; error: IntakeError; deadLetterId: string };
+/**
+ * `sourceId` of an accepted report is its ticket's published `source.sourceId` (tokenised when the
+ * source id is personal): derived from the report alone, the same on every instance and redelivery.
+ */
+export type SubmitResult = { outcome: 'accepted'; ticketId: string; sourceId: string } | { outcome: 'rejected'; error: IntakeError; deadLetterId: string };
 
 /** What one delivery becomes before anything is written (a poller commits a whole page at once). */
 export interface PreparedDelivery {
@@ -123,6 +127,8 @@ export interface ConnectorContext {
 /** Read access to the ticket store's copy of published tickets. */
 export interface TicketLookup {
   ticket(id: string): Promise<CanonicalTicket | null>;
+  /** The ticket a connector published for a (published) source id, or null. */
+  bySource(connectorId: string, sourceId: string): Promise<CanonicalTicket | null>;
 }
 
 /** `standby`: a poller whose source is polled by another instance (it does not own the lease). */

@@ -38,7 +38,7 @@ export interface WebhookOptions {
  */
 export interface WebhookResponder {
   /** The report is durable on intake.reports.v1 (202 by default, with its ticket id). */
-  durable(reply: FastifyReply, r: { outcome: 'accepted'; ticketId: string }, raw: RawInput): FastifyReply;
+  durable(reply: FastifyReply, r: Extract<SubmitResult, { outcome: 'accepted' }>, raw: RawInput): FastifyReply;
   /**
    * Refused for good: bad input (4xx) or an internal error (5xx). `deadLetterId` is the record's
    * id when the sender may know it; null for refusals before authentication (an unauthenticated

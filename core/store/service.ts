@@ -111,6 +111,10 @@ export class StoreService {
 
   readonly lookup: TicketLookup = {
     ticket: async (id) => (await this.store.ticket(id))?.ticket ?? null,
+    bySource: async (connectorId, sourceId) => {
+      const first = (await this.store.tickets({ connectorId, sourceId }, { limit: 1 })).items[0];
+      return first ? ((await this.store.ticket(first.id))?.ticket ?? null) : null;
+    },
   };
 
   async overdue(): Promise<Record<Channel, number>> {

@@ -59,7 +59,7 @@ export function testContext(spec: ConnectorSpec<never>, config: unknown, id = 't
       return { records: [record(raw, null)], result: { outcome: 'rejected', error: e as IntakeError, deadLetterId: `dl${++n}` } };
     }
     const ticket = assembleTicket(draft, { channel: spec.channel, connectorId: id, dedupScope: id, receivedAt: raw.receivedAt ?? clock.now(), rawTopic: 'intake.reports.v1', envelopeId: ulid(raw.receivedAt ?? clock.now()), sha256: '0'.repeat(64), tokenSecret: 'test-token-secret-123' });
-    return { records: [record(raw, ticket)], result: { outcome: 'accepted', ticketId: ticket.id } };
+    return { records: [record(raw, ticket)], result: { outcome: 'accepted', ticketId: ticket.id, sourceId: ticket.source.sourceId } };
   };
   const session = (): SourceSession => {
     let open = false;
