@@ -41,7 +41,7 @@ const T = {
   'col.lag': { zh: '轮询延迟', en: 'Poll lag' },
   'col.lastError': { zh: '最近错误', en: 'Last error' },
   'col.throughput': { zh: '吞吐（2 小时）', en: 'Throughput (2 h)' },
-  'col.counters': { zh: '接收/受理/重复/拒收', en: 'recv/acc/dup/rej' },
+  'col.counters': { zh: '接收/受理/拒收/失败', en: 'recv/acc/rej/fail' },
   'col.actions': { zh: '操作', en: 'Actions' },
   'col.at': { zh: '时间', en: 'At' },
   'col.stage': { zh: '阶段', en: 'Stage' },
@@ -197,7 +197,7 @@ async function renderConnectors() {
       h('td', {}, c.pollLagMs === null ? '—' : `${Math.round(c.pollLagMs / 1000)} s`),
       h('td', { class: 'err' }, c.lastError ? `${c.lastError.code}: ${c.lastError.message}` : '—', c.lastError ? h('div', { class: 'sub' }, time(c.lastError.at)) : null),
       h('td', {}, sparkline(bucketsOf(stats.series, c.id, since, 5 * 60_000, 25))), // 2 h of 5 min buckets and the current one
-      h('td', { class: 'num' }, ['received', 'accepted', 'duplicates', 'rejected'].map((k) => String(c.counters[k] ?? 0)).join(' / ')),
+      h('td', { class: 'num' }, ['received', 'accepted', 'rejected', 'failed'].map((k) => String(c.counters[k] ?? 0)).join(' / ')),
       h('td', {}, ...(isOperator() ? ['pause', 'resume', 'restart'].map((a) => h('button', { type: 'button', 'data-action': a, onclick: () => void lifecycle(c.id, a) }, t(a))) : [])),
     ),
   );
