@@ -133,7 +133,7 @@ cp "$(bash "$REPO_ROOT/deploy/local/node22.sh" path)/node" "$TMP/bin/node"
 RUN=(setpriv --reuid=65534 --regid=65534 --clear-groups env -i "PATH=$TMP/bin:/usr/bin:/bin" HOME=/nonexistent)
 
 help="$(cd "$OUT" && "${RUN[@]}" node dist/core/cli/main.js --help)" || fail "--help exited non-zero"
-grep -q 'intake-hub start' <<<"$help" || fail "--help does not print the usage"
+{ grep -q '^usage: intake-hub' <<<"$help" && grep -qE '^  start +run the hub' <<<"$help"; } || fail "--help does not print the usage"
 [[ "$(cd "$OUT" && "${RUN[@]}" node --version)" == v22.* ]] || fail "not Node 22"
 
 read -r PORT ADMIN_PORT < <(node -e '
