@@ -9,6 +9,8 @@
 #   status   print the installed version
 # Environment: CHROMIUM_PATH (default /usr/bin/chromium)
 set -euo pipefail
+# apt logs of an install go here (shown when it fails)
+APT_LOG_DIR="${APT_LOG_DIR:-${TMPDIR:-/tmp}}"
 
 CHROMIUM_PATH="${CHROMIUM_PATH:-/usr/bin/chromium}"
 log() { echo "[chromium] $*"; }
@@ -31,10 +33,10 @@ cmd_install() {
     sudo="sudo"
   fi
   log "installing chromium from Debian packages ..."
-  if ! DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends chromium >/tmp/chromium-apt-install.log 2>&1; then
+  if ! DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends chromium >"$APT_LOG_DIR/chromium-apt-install.log" 2>&1; then
     log "apt-get install failed; running apt-get update and retrying ..."
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get update -q >/tmp/chromium-apt-update.log 2>&1 || { tail -n 20 /tmp/chromium-apt-update.log >&2; die "apt-get update failed"; }
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends chromium >/tmp/chromium-apt-install.log 2>&1 || { tail -n 20 /tmp/chromium-apt-install.log >&2; die "apt-get install chromium failed"; }
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get update -q >"$APT_LOG_DIR/chromium-apt-update.log" 2>&1 || { tail -n 20 "$APT_LOG_DIR/chromium-apt-update.log" >&2; die "apt-get update failed"; }
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends chromium >"$APT_LOG_DIR/chromium-apt-install.log" 2>&1 || { tail -n 20 "$APT_LOG_DIR/chromium-apt-install.log" >&2; die "apt-get install chromium failed"; }
   fi
   [[ -x "$CHROMIUM_PATH" ]] || die "chromium still not found at $CHROMIUM_PATH after apt-get install"
   log "installed $("$CHROMIUM_PATH" --version 2>/dev/null)"
@@ -50,9 +52,9 @@ install_font() {
   local sudo=""
   [[ $(id -u) -ne 0 ]] && sudo="sudo"
   log "installing fonts-wqy-microhei (the console's Chinese labels in the screenshots) ..."
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends fonts-wqy-microhei >/tmp/chromium-font-install.log 2>&1 \
-    || { DEBIAN_FRONTEND=noninteractive $sudo apt-get update -q >/tmp/chromium-apt-update.log 2>&1 && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends fonts-wqy-microhei >/tmp/chromium-font-install.log 2>&1; } \
-    || { tail -n 20 /tmp/chromium-font-install.log >&2; die "apt-get install fonts-wqy-microhei failed"; }
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends fonts-wqy-microhei >"$APT_LOG_DIR/chromium-font-install.log" 2>&1 \
+    || { DEBIAN_FRONTEND=noninteractive $sudo apt-get update -q >"$APT_LOG_DIR/chromium-apt-update.log" 2>&1 && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends fonts-wqy-microhei >"$APT_LOG_DIR/chromium-font-install.log" 2>&1; } \
+    || { tail -n 20 "$APT_LOG_DIR/chromium-font-install.log" >&2; die "apt-get install fonts-wqy-microhei failed"; }
   has_cjk_font || die "fonts-wqy-microhei installed but fontconfig still lists no Chinese font"
   log "CJK font: $(fc-list :lang=zh family | head -n 1)"
 }

@@ -25,6 +25,8 @@
 # PostgreSQL refuses to run as root: when this script runs as root, the server runs as the
 # `postgres` system user the Debian package creates, and the data dir is owned by it.
 set -euo pipefail
+# apt logs of an install go here (shown when it fails)
+APT_LOG_DIR="${APT_LOG_DIR:-${TMPDIR:-/tmp}}"
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$SCRIPT_DIR/../.." && pwd)"
@@ -95,10 +97,10 @@ cmd_install() {
     sudo="sudo"
   fi
   log "installing postgresql from Debian packages ..."
-  if ! DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q postgresql >/tmp/postgres-apt-install.log 2>&1; then
+  if ! DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q postgresql >"$APT_LOG_DIR/postgres-apt-install.log" 2>&1; then
     log "apt-get install failed; running apt-get update and retrying ..."
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get update -q >/tmp/postgres-apt-update.log 2>&1 || { tail -n 20 /tmp/postgres-apt-update.log >&2; die "apt-get update failed"; }
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q postgresql >/tmp/postgres-apt-install.log 2>&1 || { tail -n 20 /tmp/postgres-apt-install.log >&2; die "apt-get install postgresql failed"; }
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get update -q >"$APT_LOG_DIR/postgres-apt-update.log" 2>&1 || { tail -n 20 "$APT_LOG_DIR/postgres-apt-update.log" >&2; die "apt-get update failed"; }
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q postgresql >"$APT_LOG_DIR/postgres-apt-install.log" 2>&1 || { tail -n 20 "$APT_LOG_DIR/postgres-apt-install.log" >&2; die "apt-get install postgresql failed"; }
   fi
   [[ -n "$(find_bin_dir)" ]] || die "pg_ctl still not found after apt-get install"
   log "installed $("$(find_bin_dir)/postgres" --version)"
