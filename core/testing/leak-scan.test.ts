@@ -8,7 +8,7 @@ import { IDENTIFIERS, SHAPES, type Identifier } from './pii-leaks';
 describe('LeakScanner', () => {
   const samples = SHAPES.flatMap((shape, k) => fc.sample(IDENTIFIERS[shape.kind], { seed: 500 + k, numRuns: 4 }).map((id) => ({ shape, id, text: shape.render(id) })));
 
-  it('finds every shape of the harness, as text, key, URL, base64 (UTF-8 and GBK) and character references', () => {
+  it('finds every shape of the harness, as text, key, URL, form, markup, base64 (UTF-8 and GBK) and character references', () => {
     const missed: string[] = [];
     for (const { shape, id, text } of samples) {
       const s = new LeakScanner([id]);
@@ -16,6 +16,9 @@ describe('LeakScanner', () => {
         ['text', () => s.scanJson('t', { a: { b: [`前文${text}后文`] } }).length],
         ['key', () => s.scanJson('t', { [text]: 1 }).length],
         ['url', () => s.scanText('t', `https://img.example.cn/a.jpg?note=${encodeURIComponent(text)}`).length],
+        ['form', () => s.scanText('t', new URLSearchParams({ note: text }).toString()).length],
+        ['URL in a form', () => s.scanText('t', new URLSearchParams({ media_url: `https://img.example.cn/a.jpg?note=${encodeURIComponent(text)}` }).toString()).length],
+        ['markup inside', () => s.scanText('t', `<p>${text.slice(0, Math.ceil(text.length / 2))}<b>${text.slice(Math.ceil(text.length / 2))}</b></p>`).length],
         ['base64', () => s.scanJson('t', { body: Buffer.from(`{"text":"${text}"}`).toString('base64') }).length],
         ['base64 gbk', () => s.scanJson('t', { body: iconv.encode(`{"text":"${text}","pad":"市民来电反映"}`, 'gbk').toString('base64') }).length],
         ['entities', () => s.scanText('t', Array.from(text).map((c) => `&#${c.codePointAt(0)};`).join('')).length],

@@ -9,10 +9,11 @@ import type { Identifier, Kind } from './pii-leaks';
  * string onto the identifier's characters (every digit of a field, joined), which is right for one
  * short field and one identifier, but over megabytes of records, logs and metrics with a thousand
  * identifiers it would find every short number somewhere by chance. This scanner folds the same way
- * (NFKC, Chinese numerals, percent-escapes, character references) and then joins characters only
- * across what people and speech recognition put inside an identifier: up to four spaces, dots,
- * hyphens, dashes, parentheses, slashes, underscores, asterisks or middle dots between digits; up
- * to two between the characters of a name, plate or passport number. Every rendering of the
+ * (NFKC, Chinese numerals, percent-escapes and `+` of form encoding, character references, markup
+ * tags dropped) and then joins characters only across what people and speech recognition put inside
+ * an identifier: up to four spaces, dots, hyphens, dashes, parentheses, slashes, underscores,
+ * asterisks, plus signs or middle dots between digits; up to two between the characters of a name,
+ * plate or passport number. Every rendering of the
  * harness is found (core/testing/leak-scan.test.ts), also inside base64 (decoded, UTF-8 and GBK).
  *
  * Values the hub makes itself are blanked before matching, so that their digits cannot meet an
@@ -52,9 +53,9 @@ const CN_FOLD: Record<string, string> = { 零: '0', 〇: '0', 一: '1', 幺: '1'
 const NAMED_REFS: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
 
 /** The characters a person may put inside a number (after NFKC: full-width forms are ASCII). */
-const DIGIT_SEP = /[\s.\-‐‑‒–—―−()[\]*/_·•]/;
+const DIGIT_SEP = /[\s.\-‐‑‒–—―−()[\]*/_·•+]/;
 /** Between the characters of a name, a plate or a passport number. */
-const TEXT_SEP = /[\s.\-·•*]/;
+const TEXT_SEP = /[\s.\-·•*+]/;
 const CJK = /[\u3400-\u9fff\uf900-\ufaff]/;
 
 const HUB_MADE: RegExp[] = [
@@ -76,7 +77,8 @@ export function foldForScan(s: string): string {
     });
     t = t.replace(/&([a-z]{2,5});/g, (m, name: string) => NAMED_REFS[name] ?? m);
   }
-  if (t.includes('%')) {
+  // percent-escapes, also of a URL inside a form or query value (escaped twice or three times)
+  for (let round = 0; round < 3 && /%[0-9A-Fa-f]{2}/.test(t); round++) {
     t = t.replace(/(?:%[0-9A-Fa-f]{2})+/g, (m) => {
       try {
         return decodeURIComponent(m);
@@ -85,6 +87,8 @@ export function foldForScan(s: string): string {
       }
     });
   }
+  // markup inside an identifier ("138<b>1234</b>5678") does not split it
+  if (t.includes('<')) t = t.replace(/<\/?[A-Za-z][^<>]{0,60}>/g, '');
   return t.normalize('NFKC').replace(/[零〇一幺二两三四五六七八九]/g, (c) => CN_FOLD[c] as string);
 }
 
@@ -154,7 +158,7 @@ export class LeakScanner {
         this.emails.push({ needle, id });
         continue;
       }
-      const set = this.sets.get(cls) ?? { byValue: new Map(), lengths: [] };
+      const set: NeedleSet = this.sets.get(cls) ?? { byValue: new Map(), lengths: [] };
       set.byValue.set(needle, id);
       const len = Array.from(needle).length;
       if (!set.lengths.includes(len)) set.lengths.push(len);
