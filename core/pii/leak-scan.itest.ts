@@ -83,6 +83,8 @@ interface Traffic {
   grid: Buffer[];
   /** What an operator writes in a triage note. */
   triageNote: string;
+  /** Invalid grid-worker messages and board posts (each is dead-lettered). */
+  refusedElsewhere: number;
 }
 
 interface Secrets {
@@ -292,6 +294,7 @@ function traffic(s: Secrets, seed: number): Traffic {
     const b = json({ caseNo: 'CG-BAD-1', reportTime: '2026-01-05T08:01:00+08:00', updateTime: '2026-01-05T08:01:30+08:00', caseClass: '部件', typeCode: 'ZZ999', description: mixed() });
     push.push({ connector: 'city', path: '/intake/city', body: b, headers: standardHeaders(b, s.webhook, 'application/json'), expect: 'refused', note: 'unknown city-management code' });
   }
+  const validElsewhere = grid.length + board.length;
   grid.push(Buffer.from(`{"reportId":"GW-BAD-1","text":"${mixed()}"`));
   {
     const phone = sampleOf('mobile', seed + 300002);
@@ -301,7 +304,7 @@ function traffic(s: Secrets, seed: number): Traffic {
   board.push({ tid: '9999998', title: mixed(), content: `<p>${mixed()}</p>`, createdAt: 1767574860000 + 999998 * 1000, typeName: 17 });
   const triageNote = `已回访，${mixed(TRIAGE_NOTE)}`;
   for (const i of ids) if (!origin.has(i.needle)) origin.set(i.needle, 'a refused report');
-  return { ids, origin, push, board, grid, triageNote };
+  return { ids, origin, push, board, grid, triageNote, refusedElsewhere: grid.length + board.length - validElsewhere };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -529,6 +532,10 @@ async function runHub(mode: 'kafka' | 'embedded', seed: number): Promise<RunResu
     };
     const pipelineDeadLetters = async (): Promise<number> => ((await (await request(`${admin}/api/deadletters?limit=500`, { headers: auth('viewer') })).body.json()) as { deadLetters: { stage: string }[] }).deadLetters.filter((d) => d.stage === 'pipeline').length;
     await until('every accepted report is in the store', async () => (await storeCount()) + (await pipelineDeadLetters()) >= accepted, 240000, 1000);
+    // and every refusal is in the dead-letter index (fed from the topic)
+    const refusals = t.push.filter((p) => p.expect === 'refused').length + t.refusedElsewhere;
+    const indexed = async (): Promise<number> => ((await (await request(`${admin}/api/deadletters?limit=500`, { headers: auth('viewer') })).body.json()) as { deadLetters: unknown[] }).deadLetters.length;
+    await until('every refusal is indexed', async () => (await indexed()) >= refusals, 120000, 500);
 
     // an operator replays dead letters: one that fails again (a new dead letter), one that may not be replayed
     const dls = ((await (await request(`${admin}/api/deadletters?limit=500`, { headers: auth('viewer') })).body.json()) as { deadLetters: { id: string; stage: string; replayable: boolean; connectorId: string }[] }).deadLetters;
@@ -685,7 +692,7 @@ function report(r: RunResult): { leaks: number; byOutput: Record<string, number>
   const scan = r.cap.scan(r.t.ids, r.secrets);
   const byOutput: Record<string, number> = {};
   for (const h of scan.hits) {
-    const k = h.where.replace(/ line \d+.*$/, '').replace(/ \d+\/\d+.*$/, '').replace(/\/[0-9A-Z]{26}(\.json)?/, '/:id').replace(/\?.*$/, '');
+    const k = h.where.replace(/ line \d+.*$/, '').replace(/ \d+\/\d+.*$/, '').replace(/\/(?:cl_)?[0-9A-Z]{26}(\.json)?/, '/:id').replace(/\?.*$/, '');
     byOutput[k] = (byOutput[k] ?? 0) + 1;
   }
   return { leaks: scan.hits.length, byOutput, first: scan.hits.slice(0, 30).map((h) => `${h.kind} ${h.needle} in ${h.where} ${h.path}: …${h.excerpt}…`), secretHits: scan.secretHits.slice(0, 20) };
