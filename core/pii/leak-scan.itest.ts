@@ -146,7 +146,7 @@ const standardHeaders = (body: Buffer, secret: string, contentType: string): Rec
   return { 'content-type': contentType, 'webhook-id': id, 'webhook-timestamp': String(ts), 'webhook-signature': sign(secret, id, ts, body) };
 };
 
-/** Gives a harness-built report its own source id and the reporter's phone in its structured field. */
+/** Gives a harness-built report its own source id and the reporter's phone in its structured field (the board's user id). */
 function personalise(channel: string, body: Buffer, n: number, phone: string, field: string): Buffer {
   const edit = (text: string, f: (o: Record<string, unknown>) => void): string => {
     const o = JSON.parse(text) as Record<string, unknown>;
@@ -177,9 +177,10 @@ function personalise(channel: string, body: Buffer, n: number, phone: string, fi
     case 'grid-worker (NATS JSON)':
       return Buffer.from(edit(body.toString('utf8'), (o) => Object.assign(o, { reportId: `GW-LS-${n}`, workerPhone: phone })));
     case 'city-management (JSON)':
-      return Buffer.from(edit(body.toString('utf8'), (o) => Object.assign(o, { caseNo: `CG-LS-${n}` })));
+      return Buffer.from(edit(body.toString('utf8'), (o) => Object.assign(o, { caseNo: `CG-LS-${n}`, reporterPhone: phone })));
     case 'message-board (HTML)':
-      return Buffer.from(edit(body.toString('utf8'), (o) => Object.assign(o, { tid: String(9000000 + n), createdAt: 1767574860000 + n * 1000 })));
+      // a board whose user names are phone numbers
+      return Buffer.from(edit(body.toString('utf8'), (o) => Object.assign(o, { tid: String(9000000 + n), createdAt: 1767574860000 + n * 1000, uid: phone })));
     default:
       throw new Error(`no channel ${channel}`);
   }
@@ -218,8 +219,7 @@ function traffic(s: Secrets, seed: number): Traffic {
       if (fit.length === 0) continue;
       const field = (fit[k % fit.length] as { field: string }).field;
       const phone = sampleOf('mobile', seed + 100000 + n);
-      // the reporter's own phone, where the format has a field for it
-      ids.push(id, ...(c.name.startsWith('city') || c.name.startsWith('message-board') ? [] : [phone]));
+      ids.push(id, phone);
       const body = personalise(c.name, c.build(field, shape.render(id), shape.kind === 'reporter-name' ? id.needle : null), n, phone.needle, field);
       const note = `${shape.name} in ${c.name} ${field}`;
       origin.set(id.needle, note);
