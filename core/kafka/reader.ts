@@ -42,6 +42,8 @@ export class PartitionReader {
   constructor(
     private readonly conn: KafkaConnectionConfig,
     private readonly role = 'reader',
+    /** read_uncommitted also returns the records of aborted transactions (tests that read every byte written). */
+    private readonly isolation: 'read_committed' | 'read_uncommitted' = 'read_committed',
   ) {}
 
   async connect(): Promise<RdConsumer> {
@@ -53,7 +55,7 @@ export class PartitionReader {
         'group.id': `${this.conn.namespace}intake-hub-${this.role}-${randomUUID()}`,
         'enable.auto.commit': false,
         'enable.auto.offset.store': false,
-        'isolation.level': 'read_committed',
+        'isolation.level': this.isolation,
         'fetch.wait.max.ms': 50,
         'auto.offset.reset': 'earliest',
       } as never,

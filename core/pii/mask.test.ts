@@ -35,6 +35,8 @@ describe('PII masking', () => {
     ['e-mail with ＠', 'foo.bar＠qq.com', '***@qq.com'],
     ['plates', '湘A·12345，粤B D12345，京AD12345', '湘A****5，粤B*****5，京A*****5'],
     ['QQ and WeChat', 'QQ：12345678，微信号 zhang_san88', 'QQ：********，微信号 ********'],
+    // regression (issue 11 leak scan): ten digits from 400/800 were left alone as a service line
+    ['QQ and WeChat numbers that start like a 400/800 line', 'qq号8009210766，扣扣 4001234567，微信：8001234567', 'qq号**********，扣扣 **********，微信：**********'],
     ['passport', '护照E12345678', '护照E********'],
     ['names after cue words', '我叫张三，联系人：李四 本人王小明反映', '我叫张*，联系人：李* 本人王**反映'],
   ])('finds %s', (_what, input, expected) => {

@@ -311,9 +311,13 @@ function findInRuns(f: string, id: Identity, out: Finding[]): void {
     const g = run.groups;
     const k = g.length - 1; // number of groups
     if (run.digits.length < 5) continue;
-    // 400/800 service lines are companies' public numbers
-    if (run.digits.length === 10 && /^[48]00/.test(run.digits)) continue;
     const runStart = run.pos[0] as number;
+    // 400/800 service lines are companies' public numbers — but not after a QQ or WeChat cue, where
+    // the same ten digits are a person's account
+    if (run.digits.length === 10 && /^[48]00/.test(run.digits)) {
+      const cue = f.slice(Math.max(0, runStart - 12), runStart);
+      if (!QQ_CUE.test(cue) && !WECHAT_CUE.test(cue)) continue;
+    }
     const runEnd = (run.pos[run.pos.length - 1] as number) + 1;
     if (id.digits.length > 0 && id.digits.some((p) => run.digits.includes(p))) {
       out.push({ kind: 'known', start: runStart, end: runEnd + (run.x[k - 1] ? 1 : 0), masked: maskPhone(run.digits) ?? '*' });

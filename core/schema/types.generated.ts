@@ -182,7 +182,7 @@ export interface CodeName {
 }
 
 /**
- * A source report exactly as it arrived (bytes + selected headers + source id), archived on intake.raw.v1 before the source is acknowledged. Hub-internal: it holds unmasked personal data and is never exposed to downstream consumers.
+ * A source report exactly as it arrived (bytes + selected headers + source id), archived in the intake report on intake.reports.v1 (and carried to intake.located.v1, or in a dead letter on intake.dlq.v1) before the source is acknowledged. Hub-internal: it holds unmasked personal data and is never exposed to downstream consumers.
  */
 export interface RawEnvelope {
   schemaVersion: 'raw/v1';

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
+import { ConfigError } from '../errors';
 import { SqlTicketStore, type Row, type SqlDriver } from './sql';
 
 export interface PostgresOptions {
@@ -88,11 +89,28 @@ class PostgresDriver implements SqlDriver {
   }
 }
 
+/**
+ * The connection string the pool gets: the URL with the password of `passwordFile` in it. (pg lets
+ * every field parsed from a connection string — an empty password too — override the pool's own
+ * fields, so a `password` next to a URL without one was ignored: the login failed.) A URL that does
+ * not parse is refused without quoting it (it may hold a password).
+ */
+export function connectionUrl(o: Pick<PostgresOptions, 'url' | 'passwordFile'>): string {
+  if (!o.passwordFile) return o.url;
+  const password = readFileSync(o.passwordFile, 'utf8').trim();
+  let u: URL;
+  try {
+    u = new URL(o.url);
+  } catch {
+    throw new ConfigError('store.postgres.url is not a valid URL', { dataPath: '/store/postgres/url' });
+  }
+  u.password = encodeURIComponent(password);
+  return u.toString();
+}
+
 export function openPostgresStore(o: PostgresOptions): SqlTicketStore {
-  const password = o.passwordFile ? readFileSync(o.passwordFile, 'utf8').trim() : undefined;
   const pool = new pg.Pool({
-    connectionString: o.url,
-    ...(password !== undefined ? { password } : {}),
+    connectionString: connectionUrl(o),
     max: o.poolSize,
     statement_timeout: o.statementTimeoutMs,
     connectionTimeoutMillis: 5000,
