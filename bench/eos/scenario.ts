@@ -295,6 +295,11 @@ export async function runEos(o: EosOptions): Promise<EosResult> {
 
     // --- traffic and, alongside, the fault schedule
     let issued = 0;
+    // the next fault not yet started (the previous one still waits for its recovery): past its
+    // threshold traffic trickles (5 reports/s) until it has, so every fault happens with the rest of
+    // the reports still to come and every partition keeps getting input meanwhile
+    const schedule = [...o.faults].sort((a, b) => a.at - b.at);
+    let nextFault = 0;
     const hotlineIds: string[] = [];
     const gate = new Semaphore(o.concurrency);
     const inflight = new Set<Promise<void>>();
@@ -307,6 +312,7 @@ export async function runEos(o: EosOptions): Promise<EosResult> {
           const due = sendStart + (i * 1000) / o.ratePerSec;
           if (due > Date.now()) await sleep(due - Date.now());
         }
+        if (nextFault < schedule.length && i / o.reports >= (schedule[nextFault] as Fault).at) await sleep(200);
         const r = choose();
         issued = i + 1;
         if (r < o.webhookShare) {
@@ -346,8 +352,9 @@ export async function runEos(o: EosOptions): Promise<EosResult> {
 
     const pickRandom = <T>(xs: T[]): T => xs[Math.floor(choose() * xs.length)] as T;
     const faultsDone = (async () => {
-      for (const f of [...o.faults].sort((a, b) => a.at - b.at)) {
-        while (issued / o.reports < f.at) await sleep(200);
+      for (const f of schedule) {
+        while (issued / o.reports < f.at) await sleep(100);
+        nextFault++;
         const progress = issued / o.reports;
         const t0 = Date.now();
         let label: string = f.kind;

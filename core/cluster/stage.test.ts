@@ -121,3 +121,38 @@ describe('ClusterStage idempotence (a failed durable write is retried under the 
     expect(restarted.engine.size).toBe(2);
   });
 });
+
+describe('ClusterStage changelog entries (regression: the EOS fault run found restored processors clustering differently)', () => {
+  const texts = [
+    '市民来电反映：金阳小区门口路灯不亮，请相关部门尽快处理。',
+    '来电人称金阳小区门口路灯坏了晚上一片漆黑，希望有关部门尽快核实处理。',
+    '网格员巡查发现金阳小区路灯损坏好几天不亮，已拍照上报。',
+  ];
+  const ids = [A, B, C];
+  // what the classify stage, which runs after clustering, does to the ticket before it is published
+  const classified = (t: CanonicalTicket): CanonicalTicket => ({ ...t, classification: { ...t.classification, category: { code: 'C06', name: '城乡建设' }, method: 'model', confidence: 0.9 } });
+
+  it('records what the engine clustered, not the classified ticket: a stage restored from the entries continues like an uninterrupted one', () => {
+    const full = new ClusterStage();
+    const fullEvents: ClusterEvent[][] = [];
+    const uninterrupted = ids.map((id, i) => {
+      const events: ClusterEvent[] = [];
+      const t = full.run(ticket(id, i * 10, texts[i] as string), { events });
+      fullEvents.push(events);
+      return t;
+    });
+
+    // a processor publishes A and B (classified after clustering) with their changelog entries, then dies
+    const first = new ClusterStage();
+    const entries = [0, 1].map((i) => first.changelogEntry(classified(first.run(ticket(ids[i] as string, i * 10, texts[i] as string), { events: [] }))));
+    // the task's next owner restores from the changelog and clusters C
+    const restored = new ClusterStage();
+    restored.restore(JSON.parse(JSON.stringify(entries)) as unknown[]);
+    const events: ClusterEvent[] = [];
+    const c = restored.run(ticket(C, 20, texts[2] as string), { events });
+    expect(c.cluster).toEqual(uninterrupted[2]?.cluster);
+    expect(c.dedup).toEqual(uninterrupted[2]?.dedup);
+    expect(events).toEqual(fullEvents[2]);
+    expect(entries.map((e) => e.input.categoryFamily)).toEqual([null, null]);
+  });
+});
