@@ -70,7 +70,12 @@ export class Fleet {
   private readonly planned = new Set<ChildProcess>();
   private closed = false;
 
-  constructor(private readonly o: FleetOptions) {}
+  constructor(private readonly o: FleetOptions) {
+    // the harness itself dying (a failed assertion, Ctrl-C) must not leave hub processes behind
+    process.once('exit', () => {
+      for (const m of this.members.values()) m.proc?.kill('SIGKILL');
+    });
+  }
 
   async add(id: string, role: FleetRole): Promise<Member> {
     const m: Member = { id, role, port: await freePort(), adminPort: await freePort(), want: false, proc: null, startedAt: 0, readyAt: null };

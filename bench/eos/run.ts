@@ -98,6 +98,8 @@ export async function main(): Promise<number> {
     hub: { ...base.hub, testAbortRatio: Number(arg('--abort-ratio') ?? 0) },
     golden: !process.argv.includes('--no-golden'),
   };
+  // Ctrl-C: exit, so that the fleet's exit hook kills the hub processes (the cluster keeps running: kafka-cluster.sh stop)
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(130));
   const load0 = (await import('node:os')).loadavg();
   await cluster.reset();
   await cluster.start();

@@ -8,7 +8,7 @@ import { KafkaLog } from '../../core/kafka/log';
 import { PartitionReader } from '../../core/kafka/reader';
 import { silentLogger } from '../../core/logger';
 import type { OutRecord, StoredRecord } from '../../core/outputs/output';
-import { topicsFor, type Topics } from '../../core/outputs/topics';
+import { topicsFor } from '../../core/outputs/topics';
 import type { CanonicalTicket } from '../../core/schema/types';
 import type { ListingSim } from '../../core/sdk/poller-sim';
 import { testConnection } from '../../core/testing/kafka';
@@ -185,16 +185,31 @@ async function compareDigests(a: TopicDigest, b: TopicDigest, conns: { a: KafkaC
   return null;
 }
 
-/** The processor group has consumed every report and located record (committed ≥ LSO − 1: the last commit marker takes an offset). */
-async function drained(admin: KafkaAdmin, ns: string, t: Topics, inputs: string[] = [t.reports, t.located]): Promise<boolean> {
+/**
+ * The processor group has consumed every committed record of its inputs: nothing committed lies
+ * between the group's committed offset and the last stable offset. (Comparing offsets alone is not
+ * enough: transaction markers and aborted records take offsets, and a partition whose last
+ * transaction was aborted keeps its committed offset below the LSO for good.)
+ */
+async function drained(admin: KafkaAdmin, conn: KafkaConnectionConfig, ns: string, inputs: string[]): Promise<boolean> {
   const committed = await admin.committed(`${ns}intake-hub-processor`, inputs).catch(() => new Map<string, bigint>());
+  const targets: { topic: string; partition: number; from: bigint; to: bigint }[] = [];
   for (const topic of inputs) {
     for (const o of await admin.offsets(topic)) {
       const c = committed.get(`${topic}/${o.partition}`) ?? -1n;
-      if (o.stable > o.low && c < o.stable - 1n) return false;
+      targets.push({ topic, partition: o.partition, from: c < o.low ? o.low : c, to: o.stable });
     }
   }
-  return true;
+  const reader = new PartitionReader(conn, 'eos-drain');
+  try {
+    let pending = 0;
+    await reader.read(targets, () => pending++, 30000);
+    return pending === 0;
+  } catch {
+    return false;
+  } finally {
+    await reader.close();
+  }
 }
 
 /**
@@ -415,7 +430,7 @@ export async function runEos(o: EosOptions): Promise<EosResult> {
     const drainDeadline = Date.now() + o.drainTimeoutMs;
     const missing = (): string[] => [...expected].filter((s) => !seenSources.has(s));
     while (missing().length > 0 && Date.now() < drainDeadline) await sleep(500);
-    while (!(await drained(admin, ns, t)) && Date.now() < drainDeadline) await sleep(500);
+    while (!(await drained(admin, conn, ns, [t.reports, t.located])) && Date.now() < drainDeadline) await sleep(1000);
     const lastTicketAt = Math.max(0, ...[...(tail.views.get(t.tickets)?.arrivals.values() ?? [])].map((a) => a[a.length - 1] ?? 0));
     await sleep(3000); // a late duplicate would arrive now
     const ticketsSeen = tail.views.get(t.tickets)?.records ?? 0;
@@ -529,7 +544,7 @@ export async function runEos(o: EosOptions): Promise<EosResult> {
         await golden.start('golden');
         await gadmin.connect();
         const deadline = Date.now() + o.drainTimeoutMs;
-        while (!(await drained(gadmin, gns, gt, [gt.located])) && Date.now() < deadline) await sleep(1000);
+        while (!(await drained(gadmin, gconn, gns, [gt.located])) && Date.now() < deadline) await sleep(1000);
         figures.goldenSeconds = Math.round((Date.now() - gStart) / 100) / 10;
         figures.goldenUnplannedExits = golden.unplannedExits().length;
       } finally {

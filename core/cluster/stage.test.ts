@@ -156,3 +156,50 @@ describe('ClusterStage changelog entries (regression: the EOS fault run found re
     expect(entries.map((e) => e.input.categoryFamily)).toEqual([null, null]);
   });
 });
+
+describe('ClusterStage restore replays the merges of repeat links (regression: the EOS fault run found restored clusters one report short)', () => {
+  // a grid worker's report links by text to a cluster of 3 and, as a repeat of the worker's own
+  // earlier report (another estate, the same spot and problem type), merges that report's cluster
+  // into it: the merge comes from the repeat link alone, which a restore did not replay
+  const K = '和平家园5栋下水道井盖松动，网格员巡查发现。';
+  const at = (t: CanonicalTicket, token: string, lon: number, lat: number, street: string): CanonicalTicket => ({
+    ...t,
+    source: { ...t.source, channel: 'grid-worker' },
+    reporter: { ...t.reporter, contactToken: token },
+    location: { ...t.location, point: { lon, lat, crs: 'WGS-84', sourceCrs: 'WGS-84' }, district: '新都区', street },
+  });
+  const id = (n: number): string => `01KA${String(n).padStart(22, '0')}`;
+  const stream = [
+    at(ticket(id(1), 0, K), 'tok-a', 104.1625, 30.8274, '新都街道'),
+    at(ticket(id(2), 5, '和平家园5栋井盖破损，网格员巡查发现。'), 'tok-b', 104.1377, 30.8478, '大丰街道'),
+    at(ticket(id(3), 10, K), 'tok-c', 104.1563, 30.8286, '新都街道'),
+    at(ticket(id(4), 15, '望江小区4栋污水外溢，网格员巡查发现。'), 'tok-t', 104.1178, 30.8034, '三河街道'),
+    at(ticket(id(5), 20, K), 'tok-t', 104.1178, 30.8034, '三河街道'),
+    at(ticket(id(6), 25, K), 'tok-d', 104.1587, 30.8261, '新都街道'),
+    at(ticket(id(7), 30, '和平家园5栋井盖缺失很危险，网格员巡查发现。'), 'tok-e', 104.1563, 30.8286, '新都街道'),
+  ];
+
+  it('a stage restored from the changelog entries at any point continues exactly like the uninterrupted one', () => {
+    const live = new ClusterStage();
+    const outputs: { t: CanonicalTicket; events: ClusterEvent[] }[] = [];
+    const entries: unknown[] = [];
+    for (const t of stream) {
+      const events: ClusterEvent[] = [];
+      const out = live.run(t, { events });
+      outputs.push({ t: out, events });
+      entries.push(JSON.parse(JSON.stringify(live.changelogEntry(out))));
+    }
+    // the scenario: report 5 is a repeat of report 4 and merges report 4's cluster into the cluster of 1
+    expect(outputs[4]?.t.dedup.repeatOf).toBe(id(4));
+    expect(outputs[4]?.events.map((e) => [e.type, e.clusterId, e.size, e.mergedFrom])).toEqual([['merged', `cl_${id(1)}`, 5, [`cl_${id(4)}`]]]);
+    for (let cut = 1; cut < stream.length; cut++) {
+      const restored = new ClusterStage();
+      restored.restore(entries.slice(0, cut));
+      const rest = stream.slice(cut).map((t) => {
+        const events: ClusterEvent[] = [];
+        return { t: restored.run(t, { events }), events };
+      });
+      expect({ cut, rest }).toEqual({ cut, rest: outputs.slice(cut) });
+    }
+  });
+});

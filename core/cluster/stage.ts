@@ -52,7 +52,7 @@ export class ClusterStage implements StatefulStage {
    * clustering (classification sets the category family the engine uses for blocking), and a state
    * restored from those values clustered later reports differently from an uninterrupted run.
    */
-  private last: ClusterInput | null = null;
+  private last: { input: ClusterInput; merged: string[] | null } | null = null;
 
   constructor(config: ClusterConfigInput = {}) {
     this.engine = new ClusterEngine(config);
@@ -65,8 +65,8 @@ export class ClusterStage implements StatefulStage {
 
   run(ticket: CanonicalTicket, out: StageOutput): CanonicalTicket {
     const input = ticketToClusterInput(ticket);
-    this.last = input;
     const o = this.engine.process(input);
+    this.last = { input, merged: o.merged };
     out.events.push(...o.events);
     const score: Record<string, number> | null = o.score !== null ? { ...(o.score as Record<string, number>) } : null;
     if (score !== null && o.duplicateScore !== null) score.duplicate = o.duplicateScore;
@@ -79,14 +79,17 @@ export class ClusterStage implements StatefulStage {
 
   /**
    * What `restore` needs of a published ticket: the engine input `run` clustered it with (not one
-   * derived from the published ticket, which later stages changed) and its published assignment.
-   * Called right after the ticket's `run` (the processor task does); for a ticket this stage did
-   * not just run, the input is derived from `published`, which is right only when no later stage
-   * changed a field the engine reads.
+   * derived from the published ticket, which later stages changed), its published assignment and
+   * the merges its arrival made (a restore replays those instead of recomputing them). Called right
+   * after the ticket's `run` (the processor task does); for a ticket this stage did not just run,
+   * the input is derived from `published` — right only when no later stage changed a field the
+   * engine reads — and the merges are recomputed on restore.
    */
   changelogEntry(published: CanonicalTicket): { input: ClusterInput; published: PublishedAssignment } {
-    const input = this.last !== null && this.last.ticketId === published.id ? this.last : ticketToClusterInput(published);
-    return { input, published: publishedAssignment(published) };
+    const last = this.last !== null && this.last.input.ticketId === published.id ? this.last : null;
+    const assignment = publishedAssignment(published);
+    if (last?.merged) assignment.merged = last.merged;
+    return { input: last?.input ?? ticketToClusterInput(published), published: assignment };
   }
 
   /**
