@@ -33,6 +33,11 @@ export class KafkaCluster {
     });
   }
 
+  /** The Kafka jars from Maven Central (kafka.sh fetch; a no-op when cached). */
+  fetch(): Promise<string> {
+    return this.run(['fetch'], 600000);
+  }
+
   start(node?: number): Promise<string> {
     return this.run(node ? ['start', String(node)] : ['start']);
   }

@@ -68,6 +68,7 @@ export function baseOptions(cluster: KafkaCluster, entry: string[], log: (s: str
     brokerDownMs: 12000,
     drainTimeoutMs: 900000,
     golden: true,
+    goldenFromReports: false,
     log,
   };
 }
@@ -97,6 +98,7 @@ export async function main(): Promise<number> {
     seed: Number(arg('--seed') ?? base.seed),
     hub: { ...base.hub, testAbortRatio: Number(arg('--abort-ratio') ?? 0) },
     golden: !process.argv.includes('--no-golden'),
+    goldenFromReports: full && !process.argv.includes('--no-golden'),
   };
   // Ctrl-C: exit, so that the fleet's exit hook kills the hub processes (the cluster keeps running: kafka-cluster.sh stop)
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(130));

@@ -62,8 +62,14 @@ export interface EosOptions {
   brokerDownMs: number;
   /** How long to wait for a ticket for every acknowledged report after the last one was sent. */
   drainTimeoutMs: number;
-  /** Run the golden single-processor run over the fault run's located topic and compare. */
+  /** Run the golden single-processor run over the fault run's located topic and compare (byte-identical outputs). */
   golden: boolean;
+  /**
+   * Also run one processor over the fault run's reports (the dedup stage too) and compare the
+   * tickets outside their clustering fields; how many tickets land in another cluster is a figure
+   * (clustering depends on the order in which the dedup tasks' records meet on the located topic).
+   */
+  goldenFromReports: boolean;
   log(line: string): void;
 }
 
@@ -192,7 +198,8 @@ async function compareDigests(a: TopicDigest, b: TopicDigest, conns: { a: KafkaC
  * transaction was aborted keeps its committed offset below the LSO for good.)
  */
 async function drained(admin: KafkaAdmin, conn: KafkaConnectionConfig, ns: string, inputs: string[]): Promise<boolean> {
-  const committed = await admin.committed(`${ns}intake-hub-processor`, inputs).catch(() => new Map<string, bigint>());
+  const committed = await admin.committed(`${ns}intake-hub-processor`, inputs, 5000).catch(() => null);
+  if (committed === null) return false; // a commit is pending: busy
   const targets: { topic: string; partition: number; from: bigint; to: bigint }[] = [];
   for (const topic of inputs) {
     for (const o of await admin.offsets(topic)) {
@@ -513,9 +520,9 @@ export async function runEos(o: EosOptions): Promise<EosResult> {
     figures.tickets = finalTickets.size;
     figures.clusterEvents = clusterDigest.records;
 
-    // --- golden: one processor, no faults, over a copy of the fault run's located topic
-    if (o.golden) {
-      const gns = `eos${run}g.`;
+    /** One processor, no faults, in a fresh namespace, over a copy (per partition, in order) of one input topic of the fault run. */
+    const goldenRun = async (suffix: string, input: 'located' | 'reports'): Promise<{ gns: string; gt: ReturnType<typeof topicsFor>; gconn: KafkaConnectionConfig }> => {
+      const gns = `eos${run}${suffix}.`;
       const gt = topicsFor(gns);
       const gconn = testConnection(gns, o.cluster.brokers);
       const copyStart = Date.now();
@@ -523,34 +530,42 @@ export async function runEos(o: EosOptions): Promise<EosResult> {
         gconn,
         gt,
         { partitions: o.partitions, leasePartitions: 3, replicationFactor: 3, minInsyncReplicas: 2, compression: 'lz4', rawRetentionMs: 30 * 86400_000, ticketRetentionMs: 31 * 86400_000, dedupWindowMs: 30 * 86400_000, clusterHorizonMs: 60 * 86400_000 },
-        { instanceId: 'eos-golden-copy', writeTimeoutMs: 60000, transactionTimeoutMs: 60000, callTimeoutMs: 60000, maxBatchRecords: 1000, maxBatchBytes: 8 << 20 },
+        { instanceId: `eos-golden-copy-${suffix}`, writeTimeoutMs: 60000, transactionTimeoutMs: 60000, callTimeoutMs: 60000, maxBatchRecords: 1000, maxBatchBytes: 8 << 20 },
         silentLogger,
       );
       await copier.start();
+      let copied = 0;
       for (let p = 0; p < o.partitions; p++) {
-        const recs = await readPartition(conn, t.located, p);
+        const recs = await readPartition(conn, t[input], p);
         for (let i = 0; i < recs.length; i += 1000) {
-          const chunk: OutRecord[] = recs.slice(i, i + 1000).map((r) => ({ topic: gt.located, partition: p, key: r.key, value: r.value, headers: r.headers }));
+          const chunk: OutRecord[] = recs.slice(i, i + 1000).map((r) => ({ topic: gt[input], partition: p, key: r.key, value: r.value, headers: r.headers }));
           await copier.write(chunk);
+          copied += chunk.length;
         }
       }
       await copier.stop();
-      log(`golden: copied ${[...locatedKeys.values()].reduce((s, n) => s + n, 0)} located records in ${Date.now() - copyStart} ms; one processor, no faults`);
+      log(`golden (${input}): copied ${copied} records in ${Date.now() - copyStart} ms; one processor, no faults`);
       const golden = new Fleet({ dir: workDir, entry: o.entry, config: hubConfig(gns), restartDelayMs: o.restartDelayMs, log });
-      await golden.add('golden', 'processor');
+      await golden.add(`golden-${suffix}`, 'processor');
       const gStart = Date.now();
       const gadmin = new KafkaAdmin(gconn);
       try {
-        await golden.start('golden');
+        await golden.start(`golden-${suffix}`);
         await gadmin.connect();
         const deadline = Date.now() + o.drainTimeoutMs;
-        while (!(await drained(gadmin, gconn, gns, [gt.located])) && Date.now() < deadline) await sleep(1000);
-        figures.goldenSeconds = Math.round((Date.now() - gStart) / 100) / 10;
-        figures.goldenUnplannedExits = golden.unplannedExits().length;
+        while (!(await drained(gadmin, gconn, gns, input === 'located' ? [gt.located] : [gt.reports, gt.located])) && Date.now() < deadline) await sleep(1000);
+        figures[`golden_${input}_seconds`] = Math.round((Date.now() - gStart) / 100) / 10;
+        figures[`golden_${input}_unplannedExits`] = golden.unplannedExits().length;
       } finally {
         await golden.close();
         await gadmin.disconnect();
       }
+      return { gns, gt, gconn };
+    };
+
+    // --- golden over the same located input: tickets and cluster events byte-identical, per partition, in order
+    if (o.golden) {
+      const { gns, gt, gconn } = await goldenRun('g', 'located');
       const gTickets = await digest(gconn, gt.tickets);
       const gClusters = await digest(gconn, gt.clusters);
       const dt = await compareDigests(ticketDigest, gTickets, { a: conn, b: gconn, topicA: t.tickets, topicB: gt.tickets });
@@ -558,6 +573,41 @@ export async function runEos(o: EosOptions): Promise<EosResult> {
       const dc = await compareDigests(clusterDigest, gClusters, { a: conn, b: gconn, topicA: t.clusters, topicB: gt.clusters });
       check('cluster events byte-identical to the golden run (per partition, in order)', dc === null, dc ?? `${gClusters.records} cluster events`);
       figures.goldenNamespace = gns;
+    }
+
+    // --- golden over the same reports (dedup stage included): the same tickets but for what the
+    // clustering decides, which depends on how the dedup tasks' records interleave on the located topic
+    if (o.goldenFromReports) {
+      const { gconn, gt } = await goldenRun('r', 'reports');
+      const strip = (tk: CanonicalTicket): string => JSON.stringify({ ...tk, cluster: null, dedup: { key: tk.dedup.key }, trace: { ...tk.trace, stages: [] } });
+      const byId = async (c: KafkaConnectionConfig, topic: string): Promise<Map<string, { h: string; cluster: string | null }>> => {
+        const m = new Map<string, { h: string; cluster: string | null }>();
+        await digest(c, topic, (r) => {
+          if (!r.value) return;
+          const tk = JSON.parse(r.value) as CanonicalTicket;
+          m.set(tk.id, { h: createHash('sha1').update(strip(tk)).digest('hex'), cluster: tk.cluster.id });
+        });
+        return m;
+      };
+      const a = await byId(conn, t.tickets);
+      const b = await byId(gconn, gt.tickets);
+      const onlyOne = [...a.keys()].filter((id) => !b.has(id)).length + [...b.keys()].filter((id) => !a.has(id)).length;
+      const differ = [...a].filter(([id, v]) => b.get(id)?.h !== v.h).length;
+      check('the golden run over the same reports made the same tickets (clustering fields aside)', onlyOne === 0 && differ === 0, `${a.size} vs ${b.size} tickets, ${onlyOne} in one run only, ${differ} differing outside the clustering fields`);
+      // the same partition of tickets into clusters? (cluster ids are the primaries' ids)
+      const members = (m: Map<string, { cluster: string | null }>): Map<string, string> => {
+        const byCluster = new Map<string, string[]>();
+        for (const [id, v] of m) byCluster.set(v.cluster ?? id, [...(byCluster.get(v.cluster ?? id) ?? []), id]);
+        const out = new Map<string, string>();
+        for (const ids of byCluster.values()) {
+          const key = ids.sort().join(',');
+          for (const id of ids) out.set(id, key);
+        }
+        return out;
+      };
+      const ma = members(a);
+      const mb = members(b);
+      figures.reportsGoldenTicketsInAnotherCluster = [...ma].filter(([id, k]) => mb.get(id) !== k).length;
     }
     figures.unplannedExitsDetail = unplanned.map((e) => `${e.id} code ${e.code} signal ${e.signal}`).join('; ') || 'none';
     const rec = faults.map((f) => f.recoveryMs).filter((x): x is number => x !== null);

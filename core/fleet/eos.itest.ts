@@ -1,3 +1,4 @@
+import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { baseOptions, CI_FAULTS } from '../../bench/eos/run';
 import { KafkaCluster } from '../../bench/eos/cluster';
@@ -32,6 +33,7 @@ const cluster = new KafkaCluster({}, () => undefined);
 const lines: string[] = [];
 
 beforeAll(async () => {
+  await cluster.fetch(); // the jars of deploy/local/kafka.sh (cached by the test command's first step)
   await cluster.reset(); // a fresh cluster: no topics, groups or transactional ids of an earlier run
   await cluster.start();
   await cluster.wait();
@@ -43,7 +45,12 @@ afterAll(async () => {
 }, 180000);
 
 test(`${REPORTS} reports through 2 intakes and 1 → 2 processors while a broker, a processor and an intake are killed: one ticket per acknowledged report, no duplicate, HW = LSO, identical to a golden run`, async () => {
-  const base = baseOptions(cluster, [join(packageRoot(), 'core', 'testing', 'run-ts.js'), 'core/cli/main.ts'], (s) => lines.push(s));
+  let logFile = '';
+  const base = baseOptions(cluster, [join(packageRoot(), 'core', 'testing', 'run-ts.js'), 'core/cli/main.ts'], (s) => {
+    lines.push(s);
+    appendFileSync(logFile, `${s}\n`);
+  });
+  logFile = join(base.workDir, 'run.log'); // the run's log, next to the hub logs
   let r: EosResult;
   try {
     r = await runEos({

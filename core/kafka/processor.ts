@@ -180,8 +180,11 @@ export class KafkaProcessor {
   /** Rebuilds the tasks of `tps` from their changelogs, after the previous owner's last transaction resolved. */
   private async restore(tps: { topic: string; partition: number }[]): Promise<void> {
     if (tps.length === 0) return;
-    // 1. stable committed offsets: waits until the previous owner's pending offset commit is resolved
-    await this.admin.committed(this.groupId, [...new Set(tps.map((t) => t.topic))]);
+    // 1. stable committed offsets of these partitions: waits until the previous owner's pending
+    //    offset commit is resolved (a transaction left open by a dead owner: until it is aborted)
+    const byTopic = new Map<string, number[]>();
+    for (const tp of tps) byTopic.set(tp.topic, [...(byTopic.get(tp.topic) ?? []), tp.partition]);
+    await this.admin.committed(this.groupId, [...byTopic].map(([topic, partitions]) => ({ topic, partitions })), 2 * this.o.transactionTimeoutMs + 30000);
     // 2. then the changelog ends (read_uncommitted high watermarks), read read_committed to them
     const byChangelog = new Map<string, Task[]>();
     for (const tp of tps) {
