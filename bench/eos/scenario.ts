@@ -461,6 +461,8 @@ export async function runEos(o: EosOptions): Promise<EosResult> {
     await fleet.close();
 
     // --- checks on what the concurrent consumer saw and on the final read
+    const stuck = faults.filter((f) => f.recoveryMs === null);
+    check('after every fault, every ticket partition committed output again', stuck.length === 0 && faults.length === o.faults.length, `${faults.length} of ${o.faults.length} faults run${stuck.length ? `; no output on some partition within 180 s after: ${stuck.map((f) => f.label).join(', ')}` : ''}`);
     const sent = counts.webhook + counts.grid;
     check('every sent report was acknowledged', sender.stats.gaveUp.length === 0 && sender.stats.rejected.length === 0 && sender.acked.size + grid.acked.size === sent, `${sender.acked.size} webhooks + ${grid.acked.size} grid messages acknowledged of ${sent} sent (+${hotlineIds.length} polled); gave up ${sender.stats.gaveUp.length}, 4xx ${sender.stats.rejected.length}${sender.stats.rejected[0] ? ` e.g. ${JSON.stringify(sender.stats.rejected[0])}` : ''}`);
     check('every answer for one report carried the same ticket id', sender.stats.idMismatches.length === 0, `${sender.stats.idMismatches.length} mismatches${sender.stats.idMismatches[0] ? `, e.g. ${sender.stats.idMismatches[0]}` : ''}`);
