@@ -78,6 +78,12 @@ export interface ClusterOutcome {
   /** Block label of the report (blocking key, for events and explanations). */
   block: string;
   events: ClusterEvent[];
+  /**
+   * Ids of the clusters this report's arrival merged into its cluster (all of them, where the
+   * event's `mergedFrom` keeps 64); what a changelog entry must record for `restore`. Null when
+   * not known (a ticket seen again outside the outcome cache).
+   */
+  merged: string[] | null;
 }
 
 /** A report's clustering fields as already published (used to restore state after a restart). */
@@ -86,6 +92,13 @@ export interface PublishedAssignment {
   duplicateOf: string | null;
   repeatOf: string | null;
   repeatCount: number;
+  /**
+   * The clusters this report's arrival merged into its own (`ClusterOutcome.merged`). A restore
+   * replays exactly these merges. Absent (entries written before it existed, published tickets):
+   * the merges are recomputed from the report's links, which misses a merge made by a duplicate or
+   * repeat link alone (those links are adopted, not recomputed).
+   */
+  merged?: string[];
 }
 
 interface Chain {
@@ -504,9 +517,17 @@ export class ClusterEngine {
     let linkScore: LinkScore | null = null;
     let bestLink: Link | null = chosen.length > 0 ? (chosen[0] as [ClusterState, Link])[1] : null;
 
+    let merged: string[] = [];
     if (adopt !== null && adopt.clusterId !== null) {
       cluster = this.adoptCluster(adopt.clusterId, input, blockLabel);
-      for (const [c] of chosen) if (c !== cluster) this.merge(cluster, c);
+      if (adopt.merged !== undefined) {
+        // the merges the report made when it was processed (a cluster that left the restore horizon is gone: nothing to merge)
+        for (const id of adopt.merged) {
+          const c = this.restoring?.get(id);
+          if (c !== undefined) this.merge(cluster, c);
+        }
+        merged = adopt.merged;
+      } else for (const [c] of chosen) if (c !== cluster) this.merge(cluster, c);
       role = cluster.primaryId === input.ticketId ? 'primary' : 'member';
       bestLink = null;
     } else if (chosen.length === 0) {
@@ -523,6 +544,7 @@ export class ClusterEngine {
         absorbed.push(r);
         this.merge(survivor, r);
       }
+      merged = absorbed.map((x) => x.id);
       cluster = survivor;
       role = 'member';
       linkScore = (bestLink as Link).score;
@@ -580,6 +602,7 @@ export class ClusterEngine {
       score: linkScore,
       block: blockLabel,
       events,
+      merged,
     };
     if (adopt === null) {
       this.outcomes.set(input.ticketId, { ...outcome, events: events.slice() });
@@ -607,6 +630,7 @@ export class ClusterEngine {
       score: null,
       block: r.cluster.block,
       events: [],
+      merged: null,
     };
   }
 

@@ -121,3 +121,85 @@ describe('ClusterStage idempotence (a failed durable write is retried under the 
     expect(restarted.engine.size).toBe(2);
   });
 });
+
+describe('ClusterStage changelog entries (regression: the EOS fault run found restored processors clustering differently)', () => {
+  const texts = [
+    '市民来电反映：金阳小区门口路灯不亮，请相关部门尽快处理。',
+    '来电人称金阳小区门口路灯坏了晚上一片漆黑，希望有关部门尽快核实处理。',
+    '网格员巡查发现金阳小区路灯损坏好几天不亮，已拍照上报。',
+  ];
+  const ids = [A, B, C];
+  // what the classify stage, which runs after clustering, does to the ticket before it is published
+  const classified = (t: CanonicalTicket): CanonicalTicket => ({ ...t, classification: { ...t.classification, category: { code: 'C06', name: '城乡建设' }, method: 'model', confidence: 0.9 } });
+
+  it('records what the engine clustered, not the classified ticket: a stage restored from the entries continues like an uninterrupted one', () => {
+    const full = new ClusterStage();
+    const fullEvents: ClusterEvent[][] = [];
+    const uninterrupted = ids.map((id, i) => {
+      const events: ClusterEvent[] = [];
+      const t = full.run(ticket(id, i * 10, texts[i] as string), { events });
+      fullEvents.push(events);
+      return t;
+    });
+
+    // a processor publishes A and B (classified after clustering) with their changelog entries, then dies
+    const first = new ClusterStage();
+    const entries = [0, 1].map((i) => first.changelogEntry(classified(first.run(ticket(ids[i] as string, i * 10, texts[i] as string), { events: [] }))));
+    // the task's next owner restores from the changelog and clusters C
+    const restored = new ClusterStage();
+    restored.restore(JSON.parse(JSON.stringify(entries)) as unknown[]);
+    const events: ClusterEvent[] = [];
+    const c = restored.run(ticket(C, 20, texts[2] as string), { events });
+    expect(c.cluster).toEqual(uninterrupted[2]?.cluster);
+    expect(c.dedup).toEqual(uninterrupted[2]?.dedup);
+    expect(events).toEqual(fullEvents[2]);
+    expect(entries.map((e) => e.input.categoryFamily)).toEqual([null, null]);
+  });
+});
+
+describe('ClusterStage restore replays the merges of repeat links (regression: the EOS fault run found restored clusters one report short)', () => {
+  // a grid worker's report links by text to a cluster of 3 and, as a repeat of the worker's own
+  // earlier report (another estate, the same spot and problem type), merges that report's cluster
+  // into it: the merge comes from the repeat link alone, which a restore did not replay
+  const K = '和平家园5栋下水道井盖松动，网格员巡查发现。';
+  const at = (t: CanonicalTicket, token: string, lon: number, lat: number, street: string): CanonicalTicket => ({
+    ...t,
+    source: { ...t.source, channel: 'grid-worker' },
+    reporter: { ...t.reporter, contactToken: token },
+    location: { ...t.location, point: { lon, lat, crs: 'WGS-84', sourceCrs: 'WGS-84' }, district: '新都区', street },
+  });
+  const id = (n: number): string => `01KA${String(n).padStart(22, '0')}`;
+  const stream = [
+    at(ticket(id(1), 0, K), 'tok-a', 104.1625, 30.8274, '新都街道'),
+    at(ticket(id(2), 5, '和平家园5栋井盖破损，网格员巡查发现。'), 'tok-b', 104.1377, 30.8478, '大丰街道'),
+    at(ticket(id(3), 10, K), 'tok-c', 104.1563, 30.8286, '新都街道'),
+    at(ticket(id(4), 15, '望江小区4栋污水外溢，网格员巡查发现。'), 'tok-t', 104.1178, 30.8034, '三河街道'),
+    at(ticket(id(5), 20, K), 'tok-t', 104.1178, 30.8034, '三河街道'),
+    at(ticket(id(6), 25, K), 'tok-d', 104.1587, 30.8261, '新都街道'),
+    at(ticket(id(7), 30, '和平家园5栋井盖缺失很危险，网格员巡查发现。'), 'tok-e', 104.1563, 30.8286, '新都街道'),
+  ];
+
+  it('a stage restored from the changelog entries at any point continues exactly like the uninterrupted one', () => {
+    const live = new ClusterStage();
+    const outputs: { t: CanonicalTicket; events: ClusterEvent[] }[] = [];
+    const entries: unknown[] = [];
+    for (const t of stream) {
+      const events: ClusterEvent[] = [];
+      const out = live.run(t, { events });
+      outputs.push({ t: out, events });
+      entries.push(JSON.parse(JSON.stringify(live.changelogEntry(out))));
+    }
+    // the scenario: report 5 is a repeat of report 4 and merges report 4's cluster into the cluster of 1
+    expect(outputs[4]?.t.dedup.repeatOf).toBe(id(4));
+    expect(outputs[4]?.events.map((e) => [e.type, e.clusterId, e.size, e.mergedFrom])).toEqual([['merged', `cl_${id(1)}`, 5, [`cl_${id(4)}`]]]);
+    for (let cut = 1; cut < stream.length; cut++) {
+      const restored = new ClusterStage();
+      restored.restore(entries.slice(0, cut));
+      const rest = stream.slice(cut).map((t) => {
+        const events: ClusterEvent[] = [];
+        return { t: restored.run(t, { events }), events };
+      });
+      expect({ cut, rest }).toEqual({ cut, rest: outputs.slice(cut) });
+    }
+  });
+});

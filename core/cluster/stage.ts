@@ -46,6 +46,13 @@ export function publishedAssignment(t: CanonicalTicket): PublishedAssignment {
 export class ClusterStage implements StatefulStage {
   readonly name = 'cluster' as const;
   readonly engine: ClusterEngine;
+  /**
+   * The engine input of the ticket `run` clustered last. Its changelog entry must carry exactly
+   * this: the ticket handed to `changelogEntry` is the published one, changed by the stages after
+   * clustering (classification sets the category family the engine uses for blocking), and a state
+   * restored from those values clustered later reports differently from an uninterrupted run.
+   */
+  private last: { input: ClusterInput; merged: string[] | null } | null = null;
 
   constructor(config: ClusterConfigInput = {}) {
     this.engine = new ClusterEngine(config);
@@ -57,7 +64,9 @@ export class ClusterStage implements StatefulStage {
   }
 
   run(ticket: CanonicalTicket, out: StageOutput): CanonicalTicket {
-    const o = this.engine.process(ticketToClusterInput(ticket));
+    const input = ticketToClusterInput(ticket);
+    const o = this.engine.process(input);
+    this.last = { input, merged: o.merged };
     out.events.push(...o.events);
     const score: Record<string, number> | null = o.score !== null ? { ...(o.score as Record<string, number>) } : null;
     if (score !== null && o.duplicateScore !== null) score.duplicate = o.duplicateScore;
@@ -68,9 +77,19 @@ export class ClusterStage implements StatefulStage {
     };
   }
 
-  /** What `restore` needs of a published ticket: its engine input and its published assignment. */
+  /**
+   * What `restore` needs of a published ticket: the engine input `run` clustered it with (not one
+   * derived from the published ticket, which later stages changed), its published assignment and
+   * the merges its arrival made (a restore replays those instead of recomputing them). Called right
+   * after the ticket's `run` (the processor task does); for a ticket this stage did not just run,
+   * the input is derived from `published` — right only when no later stage changed a field the
+   * engine reads — and the merges are recomputed on restore.
+   */
   changelogEntry(published: CanonicalTicket): { input: ClusterInput; published: PublishedAssignment } {
-    return { input: ticketToClusterInput(published), published: publishedAssignment(published) };
+    const last = this.last !== null && this.last.input.ticketId === published.id ? this.last : null;
+    const assignment = publishedAssignment(published);
+    if (last?.merged) assignment.merged = last.merged;
+    return { input: last?.input ?? ticketToClusterInput(published), published: assignment };
   }
 
   /**
@@ -82,7 +101,11 @@ export class ClusterStage implements StatefulStage {
     this.engine.restore(entries as Iterable<{ input: ClusterInput; published: PublishedAssignment }>);
   }
 
-  /** Rebuild state from published tickets (offline tools, tests), without producing events. */
+  /**
+   * Rebuild state from tickets as this stage returned them (offline tools, tests), without
+   * producing events. Tickets classified afterwards carry a category family the engine did not
+   * see when it clustered them: use changelog entries (`restore`) for those.
+   */
   restoreFromTickets(published: Iterable<CanonicalTicket>): void {
     function* inputs(): Generator<{ input: ClusterInput; published: PublishedAssignment }> {
       for (const t of published) yield { input: ticketToClusterInput(t), published: publishedAssignment(t) };

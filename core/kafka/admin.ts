@@ -135,12 +135,32 @@ export class KafkaAdmin {
       .sort((a, b) => a.partition - b.partition);
   }
 
-  /** Committed offsets of a consumer group (stable: waits for pending transactional commits). */
-  async committed(groupId: string, topics: string[]): Promise<Map<string, bigint>> {
-    const out = new Map<string, bigint>();
-    const r = await this.a.fetchOffsets({ groupId, topics, requireStableOffsets: true });
-    for (const t of r) for (const p of t.partitions) out.set(`${t.topic}/${p.partition}`, BigInt(p.offset));
-    return out;
+  /**
+   * Committed offsets of a consumer group (`topic/partition` → offset; absent: none committed) for
+   * whole topics or the named partitions, stable: returns once no partition has a pending transactional offset commit (KIP-447
+   * require_stable). The broker answers such a partition with UNSTABLE_OFFSET_COMMIT — only when
+   * it is asked by partition: asked by topic it leaves the partition out, as if nothing were
+   * committed — and librdkafka's consumer retries that error, its admin API does not. So the
+   * partitions are named and the call is retried here until the commit is resolved or `timeoutMs`
+   * has passed (then it throws: a transaction that does not resolve).
+   */
+  async committed(groupId: string, topics: (string | { topic: string; partitions: number[] })[], timeoutMs = 120000): Promise<Map<string, bigint>> {
+    const unstable = kafkaModule().CODES.ERRORS.ERR_UNSTABLE_OFFSET_COMMIT;
+    const whole = topics.filter((t): t is string => typeof t === 'string');
+    const meta = whole.length > 0 ? await this.a.fetchTopicMetadata({ topics: whole }) : [];
+    const named = [...meta.map((m) => ({ topic: m.name, partitions: m.partitions.map((p) => p.partitionId) })), ...topics.filter((t): t is { topic: string; partitions: number[] } => typeof t !== 'string')];
+    const deadline = Date.now() + timeoutMs;
+    for (let wait = 50; ; wait = Math.min(1000, wait * 2)) {
+      const r = await this.a.fetchOffsets({ groupId, topics: named, requireStableOffsets: true });
+      const pending = r.flatMap((t) => t.partitions.filter((p) => p.error?.code === unstable).map((p) => `${t.topic}/${p.partition}`));
+      if (pending.length === 0) {
+        const out = new Map<string, bigint>();
+        for (const t of r) for (const p of t.partitions) if (!p.error && BigInt(p.offset) >= 0n) out.set(`${t.topic}/${p.partition}`, BigInt(p.offset));
+        return out;
+      }
+      if (Date.now() > deadline) throw new Error(`committed offsets of group ${groupId} still unstable after ${timeoutMs} ms (${pending.slice(0, 5).join(', ')}): a pending transaction did not resolve`);
+      await new Promise((res) => setTimeout(res, wait));
+    }
   }
 
   async deleteGroups(ids: string[]): Promise<void> {

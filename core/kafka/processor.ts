@@ -158,9 +158,8 @@ export class KafkaProcessor {
     const { CODES } = kafkaModule();
     if (code === CODES.ERRORS.ERR__ASSIGN_PARTITIONS) {
       const started = process.hrtime.bigint();
-      for (const tp of assignment) this.tasks.set(`${tp.topic}/${tp.partition}`, this.o.tasks.create(tp.topic, tp.partition));
       try {
-        await this.restore(assignment);
+        await this.restoreRetrying(assignment);
       } catch (e) {
         this.fatal('state restore failed', e);
         throw e;
@@ -177,11 +176,37 @@ export class KafkaProcessor {
     this.o.metrics.processorPartitions.set(this.tasks.size);
   }
 
+  /**
+   * Fresh tasks for `tps`, rebuilt from their changelogs. A failure (a broker being replaced: its
+   * partitions are leaderless until its session times out, and the admin and metadata calls time
+   * out meanwhile) is retried with fresh tasks and jittered backoff for as long as a dead owner's
+   * transaction can stay open, then thrown (the caller exits). Nothing was committed in between,
+   * so a retry is as good as a first attempt; exiting on the first timeout cost a restart per
+   * broker loss.
+   */
+  private async restoreRetrying(tps: { topic: string; partition: number }[]): Promise<void> {
+    const deadline = Date.now() + 2 * this.o.transactionTimeoutMs + 30000;
+    for (let attempt = 0; ; attempt++) {
+      for (const tp of tps) this.tasks.set(`${tp.topic}/${tp.partition}`, this.o.tasks.create(tp.topic, tp.partition));
+      try {
+        await this.restore(tps);
+        return;
+      } catch (e) {
+        if (this.stopping || Date.now() > deadline) throw e;
+        if (attempt === 0) this.o.logger.warn('processor: state restore failed; retrying', { partitions: tps.map((t) => `${t.topic}/${t.partition}`), err: e });
+        await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** attempt) * (0.5 + Math.random() / 2)));
+      }
+    }
+  }
+
   /** Rebuilds the tasks of `tps` from their changelogs, after the previous owner's last transaction resolved. */
   private async restore(tps: { topic: string; partition: number }[]): Promise<void> {
     if (tps.length === 0) return;
-    // 1. stable committed offsets: waits until the previous owner's pending offset commit is resolved
-    await this.admin.committed(this.groupId, [...new Set(tps.map((t) => t.topic))]);
+    // 1. stable committed offsets of these partitions: waits until the previous owner's pending
+    //    offset commit is resolved (a transaction left open by a dead owner: until it is aborted)
+    const byTopic = new Map<string, number[]>();
+    for (const tp of tps) byTopic.set(tp.topic, [...(byTopic.get(tp.topic) ?? []), tp.partition]);
+    await this.admin.committed(this.groupId, [...byTopic].map(([topic, partitions]) => ({ topic, partitions })), 2 * this.o.transactionTimeoutMs + 30000);
     // 2. then the changelog ends (read_uncommitted high watermarks), read read_committed to them
     const byChangelog = new Map<string, Task[]>();
     for (const tp of tps) {
@@ -242,9 +267,7 @@ export class KafkaProcessor {
         throw abortErr;
       }
       // the task's state advanced past the aborted batch: rebuild it, then the batch is re-delivered
-      const fresh = this.o.tasks.create(batch.topic, batch.partition);
-      this.tasks.set(key, fresh);
-      await this.restore([{ topic: batch.topic, partition: batch.partition }]).catch((re) => this.fatal('restore after abort failed', re));
+      await this.restoreRetrying([{ topic: batch.topic, partition: batch.partition }]).catch((re) => this.fatal('restore after abort failed', re));
       if (!(e as Error).message.startsWith('test: random abort')) this.o.logger.warn('processor: transaction aborted; batch will be retried', { partition: key, err: e });
       throw e;
     }
