@@ -23,6 +23,12 @@ export interface ClusterConfig {
    * mirror arrives within hours; the same resident again a day later is a repeat (一人多诉).
    */
   duplicateWindowHours: number;
+  /**
+   * Cross-channel duplicate by the same reporter within this many hours: one incident told
+   * twice (a 110 hand-over minutes after the caller's 12345 call), accepted with the text of any
+   * link (`minText`) unless the places or problems conflict. Default 2.
+   */
+  duplicateSameReporterHours: number;
   /** Cross-channel duplicate: minimum text similarity (body cosine). Default 0.8. */
   duplicateMinText: number;
   /** Cross-channel duplicate: at most this far apart when both have a point (metres). Default 500. */
@@ -41,6 +47,11 @@ export interface ClusterConfig {
 
   /** Same reporter: minimum total score to count as a repeat complaint (一人多诉). Default 0.2. */
   repeatThreshold: number;
+  /**
+   * Same reporter, no shared place, point or problem concept: a repeat needs at least this text
+   * similarity (one resident's posts on different topics share a style). Default 0.4.
+   */
+  repeatMinText: number;
   /** Same reporter: how far back repeats are looked for (hours). Default 720 (30 days). */
   repeatWindowHours: number;
 
@@ -103,12 +114,14 @@ export const DEFAULT_CLUSTER_CONFIG: ClusterConfig = {
   windowHoursByFamily: {},
   exactWindowHours: 720,
   duplicateWindowHours: 12,
+  duplicateSameReporterHours: 2,
   duplicateMinText: 0.8,
   duplicateMaxDistanceM: 500,
   linkThreshold: 0.13,
   mergeThreshold: 0.26,
   minText: 0.1,
   repeatThreshold: 0.2,
+  repeatMinText: 0.4,
   repeatWindowHours: 720,
   hotReporters: 5,
   hotWindowHours: 24,
@@ -143,6 +156,7 @@ export function resolveClusterConfig(input: ClusterConfigInput = {}): ClusterCon
     ['windowHours', c.windowHours],
     ['exactWindowHours', c.exactWindowHours],
     ['duplicateWindowHours', c.duplicateWindowHours],
+    ['duplicateSameReporterHours', c.duplicateSameReporterHours],
     ['repeatWindowHours', c.repeatWindowHours],
     ['hotWindowHours', c.hotWindowHours],
     ['geoCellMeters', c.geoCellMeters],
@@ -207,12 +221,17 @@ export const clusterConfigSchema: SchemaNode = {
     },
     exactWindowHours: num('Identical normalised texts join one cluster within this many hours, whatever the similarity window.', D.exactWindowHours),
     duplicateWindowHours: num('Cross-channel duplicate: at most this far apart in time (hours); later, the same resident is a repeat.', D.duplicateWindowHours),
+    duplicateSameReporterHours: num(
+      'Cross-channel duplicate by the same reporter within this many hours: one incident told twice, accepted with the text of any link unless places or problems conflict.',
+      D.duplicateSameReporterHours,
+    ),
     duplicateMinText: num('Cross-channel duplicate between two anonymous reports: minimum text similarity (the same contact needs half of it).', D.duplicateMinText, unit),
     duplicateMaxDistanceM: num('Cross-channel duplicate: at most this far apart when both have a point (metres).', D.duplicateMaxDistanceM),
     linkThreshold: num('A link joins a report to a cluster when its total score reaches this.', D.linkThreshold, unit),
     mergeThreshold: num('A report bridges (merges) a second cluster, or joins a cluster of 3+ through a single link, only with a link at least this strong.', D.mergeThreshold, unit),
     minText: num('No link below this text similarity, whatever place and distance say.', D.minText, unit),
     repeatThreshold: num('Same reporter: minimum total score to count as a repeat complaint (一人多诉).', D.repeatThreshold, unit),
+    repeatMinText: num('Same reporter with no shared place, point or problem concept: minimum text similarity for a repeat.', D.repeatMinText, unit),
     repeatWindowHours: num('Same reporter: how far back repeats are looked for (hours).', D.repeatWindowHours),
     hotReporters: {
       type: 'integer',
