@@ -64,6 +64,12 @@ export interface ClusterConfig {
   geoCellMeters: number;
   /** Distance score falls linearly from 1 at 0 m to 0 at this distance (metres). Default 1000. */
   maxDistanceM: number;
+  /**
+   * Two reports with points farther apart than this (metres) are two incidents: the total is
+   * multiplied by `placeConflictFactor` (two inspectors' identical templates on one long road).
+   * Default 2000.
+   */
+  farDistanceM: number;
 
   /**
    * Total multiplied by this when both reports name specific places and none match: two estates
@@ -71,6 +77,17 @@ export interface ClusterConfig {
    */
   placeConflictFactor: number;
 
+  /**
+   * Total multiplied by this when exactly one report names a specific place and the other does
+   * not mention it at all (a template post with a swapped name the extractor did not see).
+   * Default 0.1.
+   */
+  placeUnmentionedFactor: number;
+  /**
+   * A shared place counts in the total only when the text reaches this (or the problem concepts
+   * agree): one estate with two problems is two issues. Default 0.15.
+   */
+  placeMinText: number;
   /**
    * A shared problem concept (lexicon in text.ts: 停水 / 自来水停了) lifts the text component to at
    * least this. Default 0.3.
@@ -127,7 +144,10 @@ export const DEFAULT_CLUSTER_CONFIG: ClusterConfig = {
   hotWindowHours: 24,
   geoCellMeters: 500,
   maxDistanceM: 1000,
+  farDistanceM: 2000,
   placeConflictFactor: 0.1,
+  placeUnmentionedFactor: 0.1,
+  placeMinText: 0.15,
   conceptText: 0.3,
   conceptConflictFactor: 0.2,
   conceptConflictMaxText: 0.7,
@@ -161,6 +181,7 @@ export function resolveClusterConfig(input: ClusterConfigInput = {}): ClusterCon
     ['hotWindowHours', c.hotWindowHours],
     ['geoCellMeters', c.geoCellMeters],
     ['maxDistanceM', c.maxDistanceM],
+    ['farDistanceM', c.farDistanceM],
     ['candidates/queryBigrams', c.candidates.queryBigrams],
     ['candidates/postingCap', c.candidates.postingCap],
     ['candidates/maxScored', c.candidates.maxScored],
@@ -242,7 +263,10 @@ export const clusterConfigSchema: SchemaNode = {
     hotWindowHours: num('Hot issue: the window T (hours) for hotReporters; a cluster fires at most once per T.', D.hotWindowHours),
     geoCellMeters: num('Geo blocking cell edge (metres); a report is compared with its cell and the 8 around it.', D.geoCellMeters),
     maxDistanceM: num('The distance score falls linearly from 1 at 0 m to 0 at this distance (metres).', D.maxDistanceM),
+    farDistanceM: num('Reports with points farther apart than this (metres) are two incidents (total multiplied by placeConflictFactor).', D.farDistanceM),
     placeConflictFactor: num('Total multiplied by this when both reports name specific places and none match.', D.placeConflictFactor, unit),
+    placeUnmentionedFactor: num('Total multiplied by this when one report names a specific place that the other does not mention at all.', D.placeUnmentionedFactor, unit),
+    placeMinText: num('A shared place counts in the total only when the text similarity reaches this (or the problem concepts agree).', D.placeMinText, unit),
     conceptText: num('A shared problem concept (lexicon) at one place lifts the text component to at least this.', D.conceptText, unit),
     conceptConflictFactor: num('Total multiplied by this when both reports name known problems that mostly differ (concept Jaccard < 0.5)…', D.conceptConflictFactor, unit),
     conceptConflictMaxText: num('…unless their words agree at least this much.', D.conceptConflictMaxText, unit),

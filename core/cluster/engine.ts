@@ -3,8 +3,8 @@ import { deterministicUlid, ulidTime, ULID_PATTERN } from '../ids';
 import { resolveClusterConfig, type ClusterConfig, type ClusterConfigInput } from './config';
 import { CandidateAccumulator } from './accumulator';
 import { PostingTable } from './postings';
-import { cosineAt, encodePart, F_BODY_NORM, F_CONCEPTS, F_HEAD_NORM, F_LAT, F_LON, F_TAGS, F_TIME, FeatureStore, HEADER, MIXED_FAMILIES, RUN_BITS, STRIDE, channelOf, placeScoreAt, regionConflictAt } from './store';
-import { bigramCodes, conceptBits, conceptConflict, conceptScore, extractPlaces, extractRegions, fnv1a, hash53, normalizeText, stripPlaces, type PlaceEntity } from './text';
+import { cosineAt, encodePart, F_BODY_NORM, F_CONCEPTS, F_HEAD_NORM, F_LAT, F_LON, F_TAGS, F_TIME, FeatureStore, HEADER, MIXED_FAMILIES, RUN_BITS, STRIDE, channelOf, placeMentionedAt, placeScoreAt, regionConflictAt } from './store';
+import { LOCAL_CONCEPTS, bigramCodes, conceptBits, conceptConflict, conceptScore, extractPlaces, extractRegions, fnv1a, hash53, normalizeText, stripPlaces, type PlaceEntity } from './text';
 
 /** One report as the clustering engine sees it (channel-neutral). */
 export interface ClusterInput {
@@ -166,6 +166,8 @@ interface ExactEntry {
   cluster: ClusterState;
   channel: string;
   dupOf: string | null;
+  /** The first report's point, when it had one. */
+  point: { lon: number; lat: number } | null;
 }
 
 interface Query {
@@ -405,7 +407,9 @@ export class ClusterEngine {
 
     const links: Link[] = [];
     const exactEntry = q.exactKey !== 0 ? this.exact.get(q.exactKey) : undefined;
-    if (exactEntry !== undefined) {
+    // The same words kilometres apart are a template (an inspector's case text), not a copy.
+    const far = exactEntry?.point != null && input.point !== null && haversine(exactEntry.point, input.point) > cfg.farDistanceM;
+    if (exactEntry !== undefined && !far) {
       const s: LinkScore = { text: 1, head: 1, body: 1, time: 1, total: 1 };
       links.push({ seq: -1, exact: exactEntry, score: s });
     }
@@ -697,6 +701,8 @@ export class ClusterEngine {
     const bodyNorm = stripPlaces(bodyFull, places);
     const titleNorm = stripPlaces(titleFull, places);
     const headText = titleNorm.length >= 4 ? titleNorm : bodyNorm.slice(0, cfg.headChars);
+    // Places a title names are what the report is about (a call's first words may name a landmark).
+    if (titleNorm.length >= 4) for (const p of places) if (titleFull.includes(p.mention ?? p.name)) p.inHead = true;
     const head = bigramCodes(headText, cfg.headChars);
     const body = bigramCodes(bodyNorm, cfg.bodyChars);
     const wHead = new Float64Array(head.length);
@@ -858,16 +864,20 @@ export class ClusterEngine {
     // Only at one place: a shared concept alone (two parking complaints across the city) is no link.
     const place = placeScoreAt(q.places, part, at + HEADER + nHead + nBody, part[at + 2] as number);
     const p = q.input.point;
-    const distance = p !== null && !Number.isNaN(lon) ? Math.max(0, 1 - haversine(p, { lon, lat }) / cfg.maxDistanceM) : null;
+    const metres = p !== null && !Number.isNaN(lon) ? haversine(p, { lon, lat }) : null;
+    const distance = metres !== null ? Math.max(0, 1 - metres / cfg.maxDistanceM) : null;
     const concept = conceptScore(q.concepts, cConcepts);
     const samePlace = (place !== null && place >= 0.5) || (place === null && distance !== null && distance >= 0.5);
     const agree = concept !== null && concept >= 0.5;
     const text = agree && samePlace ? Math.max(words, cfg.conceptText * (concept as number)) : words;
+    // One place, weak words: the place alone does not make two posts one issue (油烟 and 楼板开裂
+    // at one estate share the estate, not the problem), unless their problem concepts agree.
+    const placeCounts = place !== null && (text >= cfg.placeMinText || agree);
     const dt = Math.abs(q.input.timeMs - cTime);
     const time = Math.max(0, 1 - dt / windowMs);
     let num = cfg.weights.text * text;
     let den = cfg.weights.text;
-    if (place !== null) {
+    if (place !== null && placeCounts) {
       num += cfg.weights.place * place;
       den += cfg.weights.place;
     }
@@ -882,9 +892,15 @@ export class ClusterEngine {
     const regionClash = regionConflictAt(q.regions, part, at + HEADER + nHead + nBody, part[at + 2] as number);
     let conflict = place !== null && place === 0 ? cfg.placeConflictFactor : 1;
     if (regionClash === true) conflict *= cfg.placeConflictFactor;
+    // Two points kilometres apart are two incidents, whatever the template says.
+    if (metres !== null && metres > cfg.farDistanceM) conflict *= cfg.placeConflictFactor;
     // The problem decides between reports at one place; elsewhere a policy question that mentions
     // 社保 in passing is not another problem, and the place or the words decide.
-    if (samePlace && conceptConflict(q.concepts, cConcepts) === true && words < cfg.conceptConflictMaxText) conflict *= cfg.conceptConflictFactor;
+    const conceptClash = samePlace ? conceptConflict(q.concepts, cConcepts) : conceptConflict(q.concepts & LOCAL_CONCEPTS, cConcepts & LOCAL_CONCEPTS);
+    if (conceptClash === true && words < cfg.conceptConflictMaxText) conflict *= cfg.conceptConflictFactor;
+    // A template post that names an estate, school or firm the other does not mention at all is
+    // about another place (the swapped name may have no suffix to extract).
+    if (placeMentionedAt(q.places, q.head, q.body, part, at) === false) conflict *= cfg.placeUnmentionedFactor;
     const total = (num / den) * conflict * (0.9 + 0.1 * time);
     const s: LinkScore = { text: r3(text), head: r3(head), body: r3(body), time: r3(time), total: r3(total) };
     if (place !== null) s.place = r3(place);
@@ -962,7 +978,7 @@ export class ClusterEngine {
         q.exactKey,
         prev !== undefined
           ? { ...prev, time: rec.time }
-          : { time: rec.time, id: rec.id, token: rec.token, cluster: rec.cluster, channel: rec.channel, dupOf: rec.dupOf },
+          : { time: rec.time, id: rec.id, token: rec.token, cluster: rec.cluster, channel: rec.channel, dupOf: rec.dupOf, point: q.input.point },
       );
     }
     if (rec.token !== null) {

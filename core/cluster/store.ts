@@ -41,6 +41,8 @@ export const HEADER = 3;
 const FINE_BIT = 0x10000;
 /** A place word of an administrative region (`a7县`, `长沙市`), not a place. */
 const REGION_BIT = 0x20000;
+/** A place named in the head (`PlaceEntity.inHead`). */
+const HEAD_BIT = 0x40000;
 const LEN_MASK = 0xffff;
 const FAMILY_RANGE = 1 << 15;
 /** Seqs per time summary run (log2). */
@@ -127,7 +129,7 @@ function writePart(slab: Uint32Array, at: number, f: Features): void {
   slab.set(f.body, at + HEADER + f.head.length);
   let w = at + HEADER + f.head.length + f.body.length;
   for (const p of f.places) {
-    slab[w++] = Math.min(p.name.length, LEN_MASK) | (p.fine ? FINE_BIT : 0);
+    slab[w++] = Math.min(p.name.length, LEN_MASK) | (p.fine ? FINE_BIT : 0) | (p.inHead === true ? HEAD_BIT : 0);
     for (let i = 0; i < p.name.length; i++) slab[w++] = p.name.charCodeAt(i);
   }
   for (const r of f.regions ?? []) {
@@ -372,6 +374,60 @@ function hasRegion(r: string, slab: Uint32Array, at: number, end: number): boole
   for (let p = at; p < end; p += 1 + ((slab[p] as number) & LEN_MASK)) {
     const h = slab[p] as number;
     if ((h & REGION_BIT) !== 0 && (h & LEN_MASK) === r.length && equalsAt(r, 0, slab, p + 1, r.length)) return true;
+  }
+  return false;
+}
+
+/**
+ * When exactly one of two reports names specific places: whether the other mentions one of
+ * those named in its head (what it is about; a place the body names in passing is no claim) at
+ * all: the first bigram of the name among the other's head or body bigrams. Null when both or
+ * neither name a specific place, or the one that does names none in its head. `q` are the
+ * query's places with its sorted `head`/`body` codes; the candidate's part is at `slab[at..]`
+ * (`store.ts` layout). Null when both or neither name a specific place.
+ */
+export function placeMentionedAt(q: readonly PlaceEntity[], head: Uint32Array, body: Uint32Array, slab: Uint32Array, at: number): boolean | null {
+  const nHead = slab[at] as number;
+  const nBody = slab[at + 1] as number;
+  const placeAt = at + HEADER + nHead + nBody;
+  const end = placeAt + (slab[at + 2] as number);
+  let qFine = false;
+  for (const x of q) qFine ||= x.fine;
+  let cFine = false;
+  for (let p = placeAt; p < end; p += 1 + ((slab[p] as number) & LEN_MASK)) cFine ||= ((slab[p] as number) & FINE_BIT) !== 0;
+  if (qFine === cFine) return null;
+  if (qFine) {
+    // Only the side's head places are judged: a place its body mentions in passing is no claim.
+    let judged = false;
+    for (const x of q) {
+      if (!x.fine || x.name.length < 2 || x.inHead !== true) continue;
+      judged = true;
+      const code = x.name.charCodeAt(0) * 65536 + x.name.charCodeAt(1);
+      if (sortedHasAt(slab, at + HEADER, nHead, code) || sortedHasAt(slab, at + HEADER + nHead, nBody, code)) return true;
+    }
+    return judged ? false : null;
+  }
+  let judged = false;
+  for (let p = placeAt; p < end; p += 1 + ((slab[p] as number) & LEN_MASK)) {
+    const h = slab[p] as number;
+    if ((h & FINE_BIT) === 0 || (h & LEN_MASK) < 2 || (h & HEAD_BIT) === 0) continue;
+    judged = true;
+    const code = (slab[p + 1] as number) * 65536 + (slab[p + 2] as number);
+    if (sortedHasAt(head, 0, head.length, code) || sortedHasAt(body, 0, body.length, code)) return true;
+  }
+  return judged ? false : null;
+}
+
+/** Binary search for `x` in the sorted `n` codes at `a[at..]`. */
+function sortedHasAt(a: Uint32Array, at: number, n: number, x: number): boolean {
+  let lo = at;
+  let hi = at + n - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const v = a[mid] as number;
+    if (v === x) return true;
+    if (v < x) lo = mid + 1;
+    else hi = mid - 1;
   }
   return false;
 }

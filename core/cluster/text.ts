@@ -83,6 +83,8 @@ export interface PlaceEntity {
   fine: boolean;
   /** The words as written when they differ from `name` (聚利人普惠投资有限公司 for 聚利人普惠投资公司). */
   mention?: string;
+  /** Named in the report's title: what it is about, not a place mentioned in passing. */
+  inHead?: boolean;
 }
 
 /** Suffixes of specific places (an estate, a building, a school, a company…). */
@@ -395,6 +397,16 @@ const CONCEPTS: [string, RegExp][] = [
  * the effect and are two problems; 搅拌站噪音 and 搅拌站扬尘 share the source and are one.
  */
 const EFFECTS = ['noise', 'dust', 'smell'].reduce((m, n) => m | (1 << CONCEPTS.findIndex((c) => c[0] === n)), 0);
+
+/**
+ * Concepts of a problem at a place (路灯, 油烟, 麻将馆, 停水…), as opposed to the topics a policy
+ * question or a long petition mentions in passing (社保, 工资, 入学, 房产证, 拆迁, 诈骗): away
+ * from a shared place only these decide that two problems differ.
+ */
+export const LOCAL_CONCEPTS = CONCEPTS.reduce(
+  (m, c, i) => (['deed', 'demolition', 'wages', 'enrolment', 'insurance', 'fraud'].includes(c[0]) ? m : m | (1 << i)),
+  0,
+);
 
 /** Concept bits (one per lexicon entry) present in normalised text. */
 export function conceptBits(norm: string): number {
