@@ -81,7 +81,7 @@ function main(): void {
   for (const [k, c] of [...byClass].sort((p, q) => (p[0] < q[0] ? -1 : 1))) perClass[k] = score(c);
   console.log(
     JSON.stringify(
-      { config: overlay, messages: messages.length, labelled: ids.length, issues: labels.issues.length, ...score(all), perClass, wrongPairs: wrong.slice(0, 40), missedPairs: missed.slice(0, 40) },
+      { config: overlay, messages: messages.length, labelled: ids.length, issues: labels.issues.length, ...score(all), perClass, wrongPairs: wrong.slice(0, 200), missedPairs: missed.slice(0, 200) },
       null,
       2,
     ),

@@ -381,7 +381,9 @@ function hasRegion(r: string, slab: Uint32Array, at: number, end: number): boole
 /**
  * When exactly one of two reports names specific places: whether the other mentions one of
  * those named in its head (what it is about; a place the body names in passing is no claim) at
- * all: the first bigram of the name among the other's head or body bigrams. Null when both or
+ * all: a bigram of the name (its last character aside: mostly the suffix) among the other's
+ * head or body bigrams (惠伏天下 mentions 富惠天下商务公司; 丁家岭安置区 does not mention
+ * 泉塘小区). Null when both or
  * neither name a specific place, or the one that does names none in its head. `q` are the
  * query's places with its sorted `head`/`body` codes; the candidate's part is at `slab[at..]`
  * (`store.ts` layout). Null when both or neither name a specific place.
@@ -402,18 +404,23 @@ export function placeMentionedAt(q: readonly PlaceEntity[], head: Uint32Array, b
     for (const x of q) {
       if (!x.fine || x.name.length < 2 || x.inHead !== true) continue;
       judged = true;
-      const code = x.name.charCodeAt(0) * 65536 + x.name.charCodeAt(1);
-      if (sortedHasAt(slab, at + HEADER, nHead, code) || sortedHasAt(slab, at + HEADER + nHead, nBody, code)) return true;
+      for (let i = 0; i === 0 || i + 2 < x.name.length; i++) {
+        const code = x.name.charCodeAt(i) * 65536 + x.name.charCodeAt(i + 1);
+        if (sortedHasAt(slab, at + HEADER, nHead, code) || sortedHasAt(slab, at + HEADER + nHead, nBody, code)) return true;
+      }
     }
     return judged ? false : null;
   }
   let judged = false;
   for (let p = placeAt; p < end; p += 1 + ((slab[p] as number) & LEN_MASK)) {
     const h = slab[p] as number;
-    if ((h & FINE_BIT) === 0 || (h & LEN_MASK) < 2 || (h & HEAD_BIT) === 0) continue;
+    const len = h & LEN_MASK;
+    if ((h & FINE_BIT) === 0 || len < 2 || (h & HEAD_BIT) === 0) continue;
     judged = true;
-    const code = (slab[p + 1] as number) * 65536 + (slab[p + 2] as number);
-    if (sortedHasAt(head, 0, head.length, code) || sortedHasAt(body, 0, body.length, code)) return true;
+    for (let i = 0; i === 0 || i + 2 < len; i++) {
+      const code = (slab[p + 1 + i] as number) * 65536 + (slab[p + 2 + i] as number);
+      if (sortedHasAt(head, 0, head.length, code) || sortedHasAt(body, 0, body.length, code)) return true;
+    }
   }
   return judged ? false : null;
 }
