@@ -23,6 +23,12 @@ export interface ClusterConfig {
    * mirror arrives within hours; the same resident again a day later is a repeat (一人多诉).
    */
   duplicateWindowHours: number;
+  /**
+   * Cross-channel duplicate by the same reporter within this many hours: one incident told
+   * twice (a 110 hand-over minutes after the caller's 12345 call), accepted with the text of any
+   * link (`minText`) unless the places or problems conflict. Default 2.
+   */
+  duplicateSameReporterHours: number;
   /** Cross-channel duplicate: minimum text similarity (body cosine). Default 0.8. */
   duplicateMinText: number;
   /** Cross-channel duplicate: at most this far apart when both have a point (metres). Default 500. */
@@ -41,6 +47,11 @@ export interface ClusterConfig {
 
   /** Same reporter: minimum total score to count as a repeat complaint (一人多诉). Default 0.2. */
   repeatThreshold: number;
+  /**
+   * Same reporter, no shared place, point or problem concept: a repeat needs at least this text
+   * similarity (one resident's posts on different topics share a style). Default 0.4.
+   */
+  repeatMinText: number;
   /** Same reporter: how far back repeats are looked for (hours). Default 720 (30 days). */
   repeatWindowHours: number;
 
@@ -53,6 +64,12 @@ export interface ClusterConfig {
   geoCellMeters: number;
   /** Distance score falls linearly from 1 at 0 m to 0 at this distance (metres). Default 1000. */
   maxDistanceM: number;
+  /**
+   * Two reports with points farther apart than this (metres) are two incidents: the total is
+   * multiplied by `placeConflictFactor` (two inspectors' identical templates on one long road).
+   * Default 2000.
+   */
+  farDistanceM: number;
 
   /**
    * Total multiplied by this when both reports name specific places and none match: two estates
@@ -60,6 +77,17 @@ export interface ClusterConfig {
    */
   placeConflictFactor: number;
 
+  /**
+   * Total multiplied by this when exactly one report names a specific place and the other does
+   * not mention it at all (a template post with a swapped name the extractor did not see).
+   * Default 0.1.
+   */
+  placeUnmentionedFactor: number;
+  /**
+   * A shared place counts in the total only when the text reaches this (or the problem concepts
+   * agree): one estate with two problems is two issues. Default 0.15.
+   */
+  placeMinText: number;
   /**
    * A shared problem concept (lexicon in text.ts: 停水 / 自来水停了) lifts the text component to at
    * least this. Default 0.3.
@@ -103,18 +131,23 @@ export const DEFAULT_CLUSTER_CONFIG: ClusterConfig = {
   windowHoursByFamily: {},
   exactWindowHours: 720,
   duplicateWindowHours: 12,
+  duplicateSameReporterHours: 2,
   duplicateMinText: 0.8,
   duplicateMaxDistanceM: 500,
   linkThreshold: 0.13,
   mergeThreshold: 0.26,
   minText: 0.1,
   repeatThreshold: 0.2,
+  repeatMinText: 0.4,
   repeatWindowHours: 720,
   hotReporters: 5,
   hotWindowHours: 24,
   geoCellMeters: 500,
   maxDistanceM: 1000,
+  farDistanceM: 2000,
   placeConflictFactor: 0.1,
+  placeUnmentionedFactor: 0.1,
+  placeMinText: 0.15,
   conceptText: 0.3,
   conceptConflictFactor: 0.2,
   conceptConflictMaxText: 0.7,
@@ -143,10 +176,12 @@ export function resolveClusterConfig(input: ClusterConfigInput = {}): ClusterCon
     ['windowHours', c.windowHours],
     ['exactWindowHours', c.exactWindowHours],
     ['duplicateWindowHours', c.duplicateWindowHours],
+    ['duplicateSameReporterHours', c.duplicateSameReporterHours],
     ['repeatWindowHours', c.repeatWindowHours],
     ['hotWindowHours', c.hotWindowHours],
     ['geoCellMeters', c.geoCellMeters],
     ['maxDistanceM', c.maxDistanceM],
+    ['farDistanceM', c.farDistanceM],
     ['candidates/queryBigrams', c.candidates.queryBigrams],
     ['candidates/postingCap', c.candidates.postingCap],
     ['candidates/maxScored', c.candidates.maxScored],
@@ -207,12 +242,17 @@ export const clusterConfigSchema: SchemaNode = {
     },
     exactWindowHours: num('Identical normalised texts join one cluster within this many hours, whatever the similarity window.', D.exactWindowHours),
     duplicateWindowHours: num('Cross-channel duplicate: at most this far apart in time (hours); later, the same resident is a repeat.', D.duplicateWindowHours),
+    duplicateSameReporterHours: num(
+      'Cross-channel duplicate by the same reporter within this many hours: one incident told twice, accepted with the text of any link unless places or problems conflict.',
+      D.duplicateSameReporterHours,
+    ),
     duplicateMinText: num('Cross-channel duplicate between two anonymous reports: minimum text similarity (the same contact needs half of it).', D.duplicateMinText, unit),
     duplicateMaxDistanceM: num('Cross-channel duplicate: at most this far apart when both have a point (metres).', D.duplicateMaxDistanceM),
     linkThreshold: num('A link joins a report to a cluster when its total score reaches this.', D.linkThreshold, unit),
     mergeThreshold: num('A report bridges (merges) a second cluster, or joins a cluster of 3+ through a single link, only with a link at least this strong.', D.mergeThreshold, unit),
     minText: num('No link below this text similarity, whatever place and distance say.', D.minText, unit),
     repeatThreshold: num('Same reporter: minimum total score to count as a repeat complaint (一人多诉).', D.repeatThreshold, unit),
+    repeatMinText: num('Same reporter with no shared place, point or problem concept: minimum text similarity for a repeat.', D.repeatMinText, unit),
     repeatWindowHours: num('Same reporter: how far back repeats are looked for (hours).', D.repeatWindowHours),
     hotReporters: {
       type: 'integer',
@@ -223,7 +263,10 @@ export const clusterConfigSchema: SchemaNode = {
     hotWindowHours: num('Hot issue: the window T (hours) for hotReporters; a cluster fires at most once per T.', D.hotWindowHours),
     geoCellMeters: num('Geo blocking cell edge (metres); a report is compared with its cell and the 8 around it.', D.geoCellMeters),
     maxDistanceM: num('The distance score falls linearly from 1 at 0 m to 0 at this distance (metres).', D.maxDistanceM),
+    farDistanceM: num('Reports with points farther apart than this (metres) are two incidents (total multiplied by placeConflictFactor).', D.farDistanceM),
     placeConflictFactor: num('Total multiplied by this when both reports name specific places and none match.', D.placeConflictFactor, unit),
+    placeUnmentionedFactor: num('Total multiplied by this when one report names a specific place that the other does not mention at all.', D.placeUnmentionedFactor, unit),
+    placeMinText: num('A shared place counts in the total only when the text similarity reaches this (or the problem concepts agree).', D.placeMinText, unit),
     conceptText: num('A shared problem concept (lexicon) at one place lifts the text component to at least this.', D.conceptText, unit),
     conceptConflictFactor: num('Total multiplied by this when both reports name known problems that mostly differ (concept Jaccard < 0.5)…', D.conceptConflictFactor, unit),
     conceptConflictMaxText: num('…unless their words agree at least this much.', D.conceptConflictMaxText, unit),

@@ -3,8 +3,8 @@ import { deterministicUlid, ulidTime, ULID_PATTERN } from '../ids';
 import { resolveClusterConfig, type ClusterConfig, type ClusterConfigInput } from './config';
 import { CandidateAccumulator } from './accumulator';
 import { PostingTable } from './postings';
-import { cosineAt, encodePart, F_BODY_NORM, F_CONCEPTS, F_HEAD_NORM, F_LAT, F_LON, F_TAGS, F_TIME, FeatureStore, HEADER, MIXED_FAMILIES, RUN_BITS, STRIDE, channelOf, placeScoreAt } from './store';
-import { bigramCodes, conceptBits, conceptScore, extractPlaces, fnv1a, hash53, normalizeText, stripPlaces, type PlaceEntity } from './text';
+import { cosineAt, encodePart, F_BODY_NORM, F_CONCEPTS, F_HEAD_NORM, F_LAT, F_LON, F_TAGS, F_TIME, FeatureStore, HEADER, MIXED_FAMILIES, RUN_BITS, STRIDE, channelOf, placeMentionedAt, placeScoreAt, regionConflictAt } from './store';
+import { LOCAL_CONCEPTS, bigramCodes, conceptBits, conceptConflict, conceptScore, extractPlaces, extractRegions, fnv1a, hash53, normalizeText, stripPlaces, type PlaceEntity } from './text';
 
 /** One report as the clustering engine sees it (channel-neutral). */
 export interface ClusterInput {
@@ -25,7 +25,22 @@ export interface ClusterInput {
   /** Category family (catalog category code); null when not classified yet: then no family blocking. */
   categoryFamily: string | null;
   appealType: string;
+  /**
+   * Who filed it (`reporter.role` of the ticket): `resident`, or staff (`inspector`,
+   * `grid-worker`, `police-dispatch`, `official`), whose reports are cases, never repeat
+   * complaints. Absent or null: unknown, treated as a resident.
+   */
+  reporterRole?: string | null;
+  /**
+   * The channel's own category name (`channelCategory.name`), when the channel has one. A title
+   * that is only this name (a 110 hand-over's 噪音扰民, a city-management case type) says
+   * nothing about the incident and carries no similarity weight.
+   */
+  categoryName?: string | null;
 }
+
+/** Reporter roles of staff: their reports are cases they file, not complaints they repeat. */
+export const STAFF_ROLES: ReadonlySet<string> = new Set(['inspector', 'grid-worker', 'police-dispatch', 'official']);
 
 export interface Jurisdiction {
   district: string | null;
@@ -48,6 +63,16 @@ export interface LinkScore {
   distance?: number;
   /** Problem-concept agreement (lexicon, `text.ts`); absent when either names no known problem. */
   concept?: number;
+  /** 1 when the two name the same administrative regions, 0 when each names one the other does not (a veto); absent otherwise. */
+  region?: number;
+  /**
+   * On the link that put a report in a cluster: how many of the cluster's reports (or its
+   * primary, scored against) link to the report. A cluster of 3+ is joined, and a second
+   * cluster merged, only with support ≥ 2 (docs/clustering.md, anti-chaining).
+   */
+  support?: number;
+  /** The product of the vetoes applied (place or region conflict, concept conflict); absent when none. */
+  veto?: number;
   time: number;
   total: number;
 }
@@ -110,6 +135,8 @@ interface ClusterState {
   id: string;
   primaryId: string;
   primaryTime: number;
+  /** Seq of the primary report while it is in the window (scored against for support), else -1. */
+  primarySeq: number;
   mergedInto: ClusterState | null;
   block: string;
   /** Reports of the cluster inside the window. */
@@ -152,6 +179,8 @@ interface ExactEntry {
   cluster: ClusterState;
   channel: string;
   dupOf: string | null;
+  /** The first report's point, when it had one. */
+  point: { lon: number; lat: number } | null;
 }
 
 interface Query {
@@ -163,6 +192,7 @@ interface Query {
   headNorm: number;
   bodyNorm: number;
   places: PlaceEntity[];
+  regions: string[];
   concepts: number;
   exactKey: number;
   /** Bigrams the report is indexed under (computed once). */
@@ -184,6 +214,8 @@ const BLOCK_MASK = 0xfffff;
 const TWO32 = 4294967296;
 const OUTCOME_CACHE = 4096;
 const NO_FAMILY = -1;
+/** Clusters with a single link scored again against their primary, per report (bounds the extra work). */
+const MAX_SUPPORT_SCORES = 8;
 
 /**
  * The 多人一诉 / 一人多诉 clustering engine. Pure and deterministic: the same reports in the same
@@ -311,6 +343,20 @@ export class ClusterEngine {
 
   // ---------------------------------------------------------------------------------------------
 
+  /**
+   * A repeat needs evidence of the same issue beyond the reporter's own style of writing: a
+   * shared place, point or problem concept, or words that agree at least `repeatMinText` (one
+   * resident's posts about different city projects share 请加快…建设力度).
+   */
+  private repeatEvidence(s: LinkScore): boolean {
+    return (
+      s.text >= this.config.repeatMinText ||
+      (s.place !== undefined && s.place >= 0.5) ||
+      (s.distance !== undefined && s.distance >= 0.5) ||
+      (s.concept !== undefined && s.concept >= 0.5)
+    );
+  }
+
   private windowMsFor(family: string | null): number {
     const h = family !== null ? this.config.windowHoursByFamily[family] : undefined;
     return (h ?? this.config.windowHours) * HOUR;
@@ -374,7 +420,9 @@ export class ClusterEngine {
 
     const links: Link[] = [];
     const exactEntry = q.exactKey !== 0 ? this.exact.get(q.exactKey) : undefined;
-    if (exactEntry !== undefined) {
+    // The same words kilometres apart are a template (an inspector's case text), not a copy.
+    const far = exactEntry?.point != null && input.point !== null && haversine(exactEntry.point, input.point) > cfg.farDistanceM;
+    if (exactEntry !== undefined && !far) {
       const s: LinkScore = { text: 1, head: 1, body: 1, time: 1, total: 1 };
       links.push({ seq: -1, exact: exactEntry, score: s });
     }
@@ -405,7 +453,7 @@ export class ClusterEngine {
       }
       // The lowest text similarity any pair of contacts accepts: most candidates fail it, and are
       // dropped before their record is read.
-      const minNeed = Math.min(cfg.duplicateMinText * 0.5, cfg.duplicateMinText, 0.95);
+      const minNeed = Math.min(cfg.minText, cfg.duplicateMinText * 0.5, cfg.duplicateMinText, 0.95);
       for (const l of dupCands) {
         const ds = Math.max(l.score.body, l.score.text);
         if (ds < minNeed) continue;
@@ -420,14 +468,19 @@ export class ClusterEngine {
         // only a virtually identical text.
         const lr = this.linked(l);
         const otherToken = lr !== null ? lr.token : (l.exact as ExactEntry).token;
+        // The same reporter through another channel shortly after (a 110 hand-over 12 minutes
+        // after the caller's 12345 call) is one incident told twice, however the operator
+        // re-worded it, unless the two name different places or different problems.
+        const sameSoon = token !== null && token === otherToken && Math.abs(input.timeMs - time) <= cfg.duplicateSameReporterHours * HOUR;
         let need: number;
-        if (token !== null && otherToken !== null) need = token === otherToken ? cfg.duplicateMinText * 0.5 : 2;
+        if (sameSoon) need = l.score.veto === undefined ? cfg.minText : 2;
+        else if (token !== null && otherToken !== null) need = token === otherToken ? cfg.duplicateMinText * 0.5 : 2;
         else if (token === null && otherToken === null) need = cfg.duplicateMinText;
         else need = 0.95;
         if (ds < need) continue;
         if (l.exact === null && input.point !== null && !Number.isNaN(feat[o + F_LON] as number)) {
           const cp = { lon: feat[o + F_LON] as number, lat: feat[o + F_LAT] as number };
-          if (haversine(cp, input.point) > cfg.duplicateMaxDistanceM) continue;
+          if (haversine(cp, input.point) > cfg.duplicateMaxDistanceM * (sameSoon ? 2 : 1)) continue;
         }
         if (l.score.place !== undefined && l.score.place < 0.5) continue;
         if (dupLink === null || ds > (duplicateScore ?? 0)) {
@@ -450,7 +503,8 @@ export class ClusterEngine {
         repeatOf = adopt.repeatOf;
         repeatCount = adopt.repeatCount;
       }
-    } else if (token !== null && duplicateOf === null) {
+    } else if (token !== null && duplicateOf === null && !isStaff(input)) {
+      // Staff (inspectors, grid workers, police dispatch) file cases; they never complain again.
       const mine = this.byReporter.get(token);
       if (mine !== undefined) {
         let best: Link | null = null;
@@ -460,7 +514,7 @@ export class ClusterEngine {
           if (seq < this.base || Math.abs(input.timeMs - (feat[this.store.slot(seq) + F_TIME] as number)) > cfg.repeatWindowHours * HOUR) continue;
           const found = links.find((l) => l.seq === seq);
           const s = found?.score ?? this.score(q, seq, cfg.repeatWindowHours * HOUR);
-          if (s.total >= cfg.repeatThreshold && s.text >= cfg.minText && (best === null || s.total > best.score.total)) {
+          if (s.total >= cfg.repeatThreshold && s.text >= cfg.minText && this.repeatEvidence(s) && (best === null || s.total > best.score.total)) {
             best = { seq, exact: null, score: s };
           }
         }
@@ -483,30 +537,56 @@ export class ClusterEngine {
     }
 
     // Cluster links: the best cluster, plus any other cluster this report strongly bridges.
-    // A cluster of 3+ reports is joined through two links, or one strong (merge-grade) link:
-    // a single weak link would let clusters drift along chains of loosely similar reports.
-    const byCluster = new Map<ClusterState, { best: Link; support: number; forced: boolean }>();
-    const consider = (l: Link, min: number, forced: boolean): void => {
+    // Anti-chaining: a cluster of 3+ reports is joined through two links (support), or one
+    // strong (merge-grade) link; a second cluster of 2+ is merged only through a strong link
+    // *and* support on both sides: never through a single pair of reports, which would let one
+    // loosely similar report union two big clusters. A cluster with a single link is scored
+    // once more, against its primary: a link to it counts as the second.
+    type Cand = { best: Link; support: number; forced: boolean; hard: boolean; seqs: number[] };
+    const byCluster = new Map<ClusterState, Cand>();
+    const consider = (l: Link, min: number, forced: boolean, hard: boolean): void => {
       if (!forced && (l.score.total < min || l.score.text < cfg.minText)) return;
       const root = find(this.linked(l)?.cluster ?? (l.exact as ExactEntry).cluster);
       const prev = byCluster.get(root);
-      if (prev === undefined) byCluster.set(root, { best: l, support: 1, forced });
+      if (prev === undefined) byCluster.set(root, { best: l, support: 1, forced, hard, seqs: [l.seq] });
       else {
-        prev.support++;
+        if (!prev.seqs.includes(l.seq) || l.seq < 0) prev.support++;
+        prev.seqs.push(l.seq);
         prev.forced ||= forced;
+        prev.hard ||= hard;
         if (l.score.total > prev.best.score.total) prev.best = l;
       }
     };
-    for (const l of links) consider(l, cfg.linkThreshold, l.exact !== null);
-    if (dupLink !== null) consider(dupLink, 0, true);
-    if (repeatLink !== null) consider(repeatLink, 0, true);
+    // A reporter's own earlier reports are linked through the repeat decision only: one
+    // author's posts share a style (请加快…建设力度) whatever their topic.
+    for (const l of links) {
+      if (l.exact === null && token !== null && (this.rec(l.seq) as Rec).token === token) continue;
+      consider(l, cfg.linkThreshold, l.exact !== null, l.exact !== null);
+    }
+    if (dupLink !== null) consider(dupLink, 0, true, true);
+    if (repeatLink !== null) consider(repeatLink, 0, true, false);
+    let extra = 0;
+    for (const [c, v] of [...byCluster.entries()].sort((x, y) => y[1].best.score.total - x[1].best.score.total || comparePrimary(x[0], y[0]))) {
+      if (v.support >= 2 || c.live < 2 || extra >= MAX_SUPPORT_SCORES) continue;
+      const p = c.primarySeq;
+      if (p < this.base || v.seqs.includes(p)) continue;
+      extra++;
+      const s = this.score(q, p, windowMs);
+      if (s.total >= cfg.linkThreshold && s.text >= cfg.minText) v.support++;
+    }
     const ordered = [...byCluster.entries()]
       .filter(([c, v]) => v.forced || c.live < 3 || v.support >= 2 || v.best.score.total >= cfg.mergeThreshold)
       .sort((a, b) => b[1].best.score.total - a[1].best.score.total || comparePrimary(a[0], b[0]));
-    const chosen: [ClusterState, Link][] = [];
+    const chosen: [ClusterState, Link, number][] = [];
     for (let i = 0; i < ordered.length; i++) {
-      const [c, v] = ordered[i] as [ClusterState, { best: Link; support: number; forced: boolean }];
-      if (i === 0 || v.forced || v.best.score.total >= cfg.mergeThreshold) chosen.push([c, v.best]);
+      const [c, v] = ordered[i] as [ClusterState, Cand];
+      if (i === 0) {
+        chosen.push([c, v.best, v.support]);
+        continue;
+      }
+      const first = ordered[0] as [ClusterState, Cand];
+      const bothSides = (c.live < 2 || v.support >= 2) && (first[0].live < 2 || first[1].support >= 2 || first[1].hard);
+      if (v.hard || (v.best.score.total >= cfg.mergeThreshold && bothSides)) chosen.push([c, v.best, v.support]);
     }
 
     const events: ClusterEvent[] = [];
@@ -515,7 +595,7 @@ export class ClusterEngine {
     let cluster: ClusterState;
     let role: 'primary' | 'member';
     let linkScore: LinkScore | null = null;
-    let bestLink: Link | null = chosen.length > 0 ? (chosen[0] as [ClusterState, Link])[1] : null;
+    let bestLink: Link | null = chosen.length > 0 ? (chosen[0] as [ClusterState, Link, number])[1] : null;
 
     let merged: string[] = [];
     if (adopt !== null && adopt.clusterId !== null) {
@@ -547,12 +627,12 @@ export class ClusterEngine {
       merged = absorbed.map((x) => x.id);
       cluster = survivor;
       role = 'member';
-      linkScore = (bestLink as Link).score;
+      linkScore = { ...(bestLink as Link).score, support: (chosen[0] as [ClusterState, Link, number])[2] };
       const link = bestLink as Link;
       const linkTo = this.linked(link)?.id ?? link.exact?.id ?? survivor.primaryId;
       this.join(cluster, input.timeMs, reporterKey);
       const mk = (type: ClusterEvent['type']): ClusterEvent =>
-        this.event(type, input, cluster, { from: input.ticketId, to: linkTo, score: { ...link.score } }, absorbed);
+        this.event(type, input, cluster, { from: input.ticketId, to: linkTo, score: { ...(linkScore as LinkScore) } }, absorbed);
       if (absorbed.length > 0) {
         if (sizeBefore <= 1) events.push(mk('created'));
         events.push(mk('merged'));
@@ -590,6 +670,7 @@ export class ClusterEngine {
       chain,
       dupOf: duplicateOf,
     };
+    if (cluster.primaryId === rec.id) cluster.primarySeq = rec.seq;
     this.insert(rec, q, blocks.index);
 
     const outcome: ClusterOutcome = {
@@ -637,12 +718,15 @@ export class ClusterEngine {
   private features(input: ClusterInput): Query {
     const cfg = this.config;
     const bodyFull = normalizeText(input.text);
-    const titleFull = input.title !== null ? normalizeText(input.title) : '';
+    const titleFull = input.title !== null && !isCategoryTitle(input.title, input.categoryName ?? null) ? normalizeText(input.title) : '';
     const places = extractPlaces(titleFull + '|' + bodyFull.slice(0, cfg.bodyChars));
+    const regions = extractRegions(titleFull + '|' + bodyFull.slice(0, cfg.bodyChars));
     // Place names are compared by the place component; the text component compares the issue.
     const bodyNorm = stripPlaces(bodyFull, places);
     const titleNorm = stripPlaces(titleFull, places);
     const headText = titleNorm.length >= 4 ? titleNorm : bodyNorm.slice(0, cfg.headChars);
+    // Places a title names are what the report is about (a call's first words may name a landmark).
+    if (titleNorm.length >= 4) for (const p of places) if (titleFull.includes(p.mention ?? p.name)) p.inHead = true;
     const head = bigramCodes(headText, cfg.headChars);
     const body = bigramCodes(bodyNorm, cfg.bodyChars);
     const wHead = new Float64Array(head.length);
@@ -666,7 +750,7 @@ export class ClusterEngine {
     // would otherwise eat words (野狗追咬路人 → "追咬路").
     const fine = places.filter((p) => p.fine);
     const concepts = conceptBits(stripPlaces(titleFull, fine) + '|' + stripPlaces(bodyFull.slice(0, cfg.bodyChars), fine));
-    return { input, head, body, wHead, wBody, headNorm: Math.sqrt(hn), bodyNorm: Math.sqrt(bn), places, concepts, exactKey, indexed };
+    return { input, head, body, wHead, wBody, headNorm: Math.sqrt(hn), bodyNorm: Math.sqrt(bn), places, regions, concepts, exactKey, indexed };
   }
 
   /**
@@ -804,16 +888,20 @@ export class ClusterEngine {
     // Only at one place: a shared concept alone (two parking complaints across the city) is no link.
     const place = placeScoreAt(q.places, part, at + HEADER + nHead + nBody, part[at + 2] as number);
     const p = q.input.point;
-    const distance = p !== null && !Number.isNaN(lon) ? Math.max(0, 1 - haversine(p, { lon, lat }) / cfg.maxDistanceM) : null;
+    const metres = p !== null && !Number.isNaN(lon) ? haversine(p, { lon, lat }) : null;
+    const distance = metres !== null ? Math.max(0, 1 - metres / cfg.maxDistanceM) : null;
     const concept = conceptScore(q.concepts, cConcepts);
     const samePlace = (place !== null && place >= 0.5) || (place === null && distance !== null && distance >= 0.5);
     const agree = concept !== null && concept >= 0.5;
     const text = agree && samePlace ? Math.max(words, cfg.conceptText * (concept as number)) : words;
+    // One place, weak words: the place alone does not make two posts one issue (油烟 and 楼板开裂
+    // at one estate share the estate, not the problem), unless their problem concepts agree.
+    const placeCounts = place !== null && (text >= cfg.placeMinText || agree);
     const dt = Math.abs(q.input.timeMs - cTime);
     const time = Math.max(0, 1 - dt / windowMs);
     let num = cfg.weights.text * text;
     let den = cfg.weights.text;
-    if (place !== null) {
+    if (place !== null && placeCounts) {
       num += cfg.weights.place * place;
       den += cfg.weights.place;
     }
@@ -821,14 +909,29 @@ export class ClusterEngine {
       num += cfg.weights.distance * distance;
       den += cfg.weights.distance;
     }
-    // Two reports naming different specific places are about different things, however alike the words.
+    // Hard evidence against: two reports naming different specific places (a swapped estate,
+    // school or firm in one template) or different regions (J11市's policy is not K市's) are
+    // about different things, however alike the words; two different known problems (油烟 vs
+    // 楼板开裂 at one estate) damp the link unless the words themselves agree.
+    const regionClash = regionConflictAt(q.regions, part, at + HEADER + nHead + nBody, part[at + 2] as number);
     let conflict = place !== null && place === 0 ? cfg.placeConflictFactor : 1;
-    if (concept !== null && !agree && words < cfg.conceptConflictMaxText) conflict *= cfg.conceptConflictFactor;
+    if (regionClash === true) conflict *= cfg.placeConflictFactor;
+    // Two points kilometres apart are two incidents, whatever the template says.
+    if (metres !== null && metres > cfg.farDistanceM) conflict *= cfg.placeConflictFactor;
+    // The problem decides between reports at one place; elsewhere a policy question that mentions
+    // 社保 in passing is not another problem, and the place or the words decide.
+    const conceptClash = samePlace ? conceptConflict(q.concepts, cConcepts) : conceptConflict(q.concepts & LOCAL_CONCEPTS, cConcepts & LOCAL_CONCEPTS);
+    if (conceptClash === true && words < cfg.conceptConflictMaxText) conflict *= cfg.conceptConflictFactor;
+    // A template post that names an estate, school or firm the other does not mention at all is
+    // about another place (the swapped name may have no suffix to extract).
+    if (placeMentionedAt(q.places, q.head, q.body, part, at) === false) conflict *= cfg.placeUnmentionedFactor;
     const total = (num / den) * conflict * (0.9 + 0.1 * time);
     const s: LinkScore = { text: r3(text), head: r3(head), body: r3(body), time: r3(time), total: r3(total) };
     if (place !== null) s.place = r3(place);
     if (distance !== null) s.distance = r3(distance);
     if (concept !== null) s.concept = r3(concept);
+    if (regionClash !== null) s.region = regionClash ? 0 : 1;
+    if (conflict < 1) s.veto = r3(conflict);
     return s;
   }
 
@@ -899,7 +1002,7 @@ export class ClusterEngine {
         q.exactKey,
         prev !== undefined
           ? { ...prev, time: rec.time }
-          : { time: rec.time, id: rec.id, token: rec.token, cluster: rec.cluster, channel: rec.channel, dupOf: rec.dupOf },
+          : { time: rec.time, id: rec.id, token: rec.token, cluster: rec.cluster, channel: rec.channel, dupOf: rec.dupOf, point: q.input.point },
       );
     }
     if (rec.token !== null) {
@@ -1070,6 +1173,7 @@ function newCluster(primaryId: string, primaryTime: number, block: string): Clus
     id: `cl_${primaryId}`.slice(0, 64),
     primaryId,
     primaryTime,
+    primarySeq: -1,
     mergedInto: null,
     block,
     live: 0,
@@ -1233,4 +1337,22 @@ function kthLargest(a: Float64Array, n: number, k: number): number {
     else return a[target] as number;
   }
   return a[target] as number;
+}
+
+/**
+ * A title that is only the channel's category name (110's 噪音扰民, a city-management case type
+ * 占道经营), or empty once normalised: it names a category, not an incident, so it is dropped
+ * before comparing (two unrelated hand-overs of one category would otherwise share a head).
+ */
+export function isCategoryTitle(title: string, categoryName: string | null): boolean {
+  const t = normalizeText(title);
+  if (t.length === 0) return true;
+  if (categoryName === null) return false;
+  const c = normalizeText(categoryName);
+  return c.length > 0 && (t === c || (t.length <= c.length + 2 && t.includes(c)) || (c.length <= t.length + 2 && c.includes(t)));
+}
+
+/** Whether the report was filed by staff (`STAFF_ROLES`). */
+export function isStaff(input: ClusterInput): boolean {
+  return input.reporterRole !== undefined && input.reporterRole !== null && STAFF_ROLES.has(input.reporterRole);
 }

@@ -20,6 +20,8 @@ export function ticketToClusterInput(t: CanonicalTicket): ClusterInput {
     // Clustering runs before classification, so this is usually null: blocking then uses place only.
     categoryFamily: t.classification.category?.code ?? null,
     appealType: t.appealType,
+    reporterRole: t.reporter.role,
+    categoryName: t.channelCategory?.name ?? null,
   };
 }
 

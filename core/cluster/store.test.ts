@@ -1,5 +1,5 @@
-import { cosineAt, encodePart, F_BODY_NORM, F_HEAD_NORM, F_LON, F_TAGS, F_TIME, FeatureStore, HEADER, channelOf, familyOf, placeMatchAt, placeScoreAt, type Features } from './store';
-import { bigramCodes, extractPlaces, normalizeText, placeMatch, placeScore, type PlaceEntity } from './text';
+import { cosineAt, encodePart, F_BODY_NORM, F_HEAD_NORM, F_LON, F_TAGS, F_TIME, FeatureStore, HEADER, channelOf, familyOf, placeMatchAt, placeScoreAt, regionConflictAt, type Features } from './store';
+import { bigramCodes, extractPlaces, normalizeText, placeMatch, placeScore, regionConflict, type PlaceEntity } from './text';
 import { prng } from './synthetic';
 
 type Point = { lon: number; lat: number } | null;
@@ -77,6 +77,20 @@ describe('scoring on stored code units equals scoring on strings', () => {
       const b = pick();
       const part = encodePart({ head: new Uint32Array(0), body: new Uint32Array(0), headNorm: 0, bodyNorm: 0, places: b, concepts: 0 });
       expect(placeScoreAt(a, part, HEADER, part[2] as number)).toBe(placeScore(a, b));
+    }
+  });
+
+  it('regionConflictAt = regionConflict on random region lists, and regions leave placeScoreAt alone', () => {
+    const regions = ['a市', 'b市', 'j11市', 'a3区', 'a7县', '长沙市', '岳麓区'];
+    const r = prng(12);
+    for (let t = 0; t < 2000; t++) {
+      const pick = (): string[] => [...new Set(Array.from({ length: Math.floor(r() * 4) }, () => regions[Math.floor(r() * regions.length)] as string))];
+      const a = pick();
+      const b = pick();
+      const places = ents.slice(0, Math.floor(r() * 3));
+      const part = encodePart({ head: new Uint32Array(0), body: new Uint32Array(0), headNorm: 0, bodyNorm: 0, places, regions: b, concepts: 0 });
+      expect([a, b, regionConflictAt(a, part, HEADER, part[2] as number)]).toEqual([a, b, regionConflict(a, b)]);
+      expect(placeScoreAt(ents.slice(0, 2), part, HEADER, part[2] as number)).toBe(placeScore(ents.slice(0, 2), places));
     }
   });
 

@@ -39,6 +39,10 @@ export const STRIDE = 8;
 /** Header words before the codes: nHead, nBody, nPlaceWords. */
 export const HEADER = 3;
 const FINE_BIT = 0x10000;
+/** A place word of an administrative region (`a7县`, `长沙市`), not a place. */
+const REGION_BIT = 0x20000;
+/** A place named in the head (`PlaceEntity.inHead`). */
+const HEAD_BIT = 0x40000;
 const LEN_MASK = 0xffff;
 const FAMILY_RANGE = 1 << 15;
 /** Seqs per time summary run (log2). */
@@ -63,6 +67,8 @@ export interface Features {
   headNorm: number;
   bodyNorm: number;
   places: readonly PlaceEntity[];
+  /** Administrative regions named (`extractRegions`), kept after the places. */
+  regions?: readonly string[];
   concepts: number;
 }
 
@@ -105,16 +111,17 @@ export class RunSummaries {
   }
 }
 
-/** Words the place list takes in the slab. */
-function placeWords(places: readonly PlaceEntity[]): number {
+/** Words the place list (places, then regions) takes in the slab. */
+function placeWords(places: readonly PlaceEntity[], regions: readonly string[] = []): number {
   let n = 0;
   for (const p of places) n += 1 + p.name.length;
+  for (const r of regions) n += 1 + r.length;
   return n;
 }
 
 /** Write a report's variable part at `slab[at..]` (the caller made room: `partLength` words). */
 function writePart(slab: Uint32Array, at: number, f: Features): void {
-  const nPlace = placeWords(f.places);
+  const nPlace = placeWords(f.places, f.regions);
   slab[at] = f.head.length;
   slab[at + 1] = f.body.length;
   slab[at + 2] = nPlace;
@@ -122,14 +129,18 @@ function writePart(slab: Uint32Array, at: number, f: Features): void {
   slab.set(f.body, at + HEADER + f.head.length);
   let w = at + HEADER + f.head.length + f.body.length;
   for (const p of f.places) {
-    slab[w++] = Math.min(p.name.length, LEN_MASK) | (p.fine ? FINE_BIT : 0);
+    slab[w++] = Math.min(p.name.length, LEN_MASK) | (p.fine ? FINE_BIT : 0) | (p.inHead === true ? HEAD_BIT : 0);
     for (let i = 0; i < p.name.length; i++) slab[w++] = p.name.charCodeAt(i);
+  }
+  for (const r of f.regions ?? []) {
+    slab[w++] = Math.min(r.length, LEN_MASK) | REGION_BIT;
+    for (let i = 0; i < r.length; i++) slab[w++] = r.charCodeAt(i);
   }
 }
 
 /** Words a report's variable part takes. */
 export function partLength(f: Features): number {
-  return HEADER + f.head.length + f.body.length + placeWords(f.places);
+  return HEADER + f.head.length + f.body.length + placeWords(f.places, f.regions);
 }
 
 /** A standalone encoding of one report's variable part (at index 0), for `explain`. */
@@ -294,6 +305,7 @@ export function placeScoreAt(a: readonly PlaceEntity[], slab: Uint32Array, at: n
   for (const x of a) {
     for (let p = at; p < end; p += 1 + ((slab[p] as number) & LEN_MASK)) {
       const h = slab[p] as number;
+      if ((h & REGION_BIT) !== 0) continue;
       const d = placeMatchAt(x.name, slab, p + 1, h & LEN_MASK);
       if (d < 0.5) continue;
       const yFine = (h & FINE_BIT) !== 0;
@@ -318,4 +330,111 @@ export function placeMatchAt(x: string, slab: Uint32Array, at: number, len: numb
   }
   const d = diceCodes(x, slab, at, len);
   return d >= 0.66 ? d : 0;
+}
+
+/**
+ * `regionConflict` (text.ts) of a query's regions against the regions stored among the place
+ * words at `slab[at..at+nWords)`, judged at the widest level both name (city, else
+ * district/county): true when each side names a region of that level the other does not, false
+ * when they agree, null when they name no region of a common level.
+ */
+export function regionConflictAt(q: readonly string[], slab: Uint32Array, at: number, nWords: number): boolean | null {
+  if (q.length === 0) return null;
+  const end = at + nWords;
+  for (const city of [true, false]) {
+    let qHas = false;
+    let qOnly = false;
+    for (const r of q) {
+      if (r.endsWith('市') !== city) continue;
+      qHas = true;
+      if (!hasRegion(r, slab, at, end)) qOnly = true;
+    }
+    if (!qHas) continue;
+    let cHas = false;
+    let cOnly = false;
+    for (let p = at; p < end; p += 1 + ((slab[p] as number) & LEN_MASK)) {
+      const h = slab[p] as number;
+      if ((h & REGION_BIT) === 0) continue;
+      const len = h & LEN_MASK;
+      if ((slab[p + len] === CITY) !== city) continue;
+      cHas = true;
+      if (!q.some((r) => r.length === len && equalsAt(r, 0, slab, p + 1, len))) cOnly = true;
+    }
+    if (!cHas) continue;
+    // The widest level both name decides: two posts of one city that mention different
+    // districts in passing (where the writer lives) ask one city-wide question.
+    return qOnly && cOnly;
+  }
+  return null;
+}
+
+const CITY = '市'.charCodeAt(0);
+
+function hasRegion(r: string, slab: Uint32Array, at: number, end: number): boolean {
+  for (let p = at; p < end; p += 1 + ((slab[p] as number) & LEN_MASK)) {
+    const h = slab[p] as number;
+    if ((h & REGION_BIT) !== 0 && (h & LEN_MASK) === r.length && equalsAt(r, 0, slab, p + 1, r.length)) return true;
+  }
+  return false;
+}
+
+/**
+ * When exactly one of two reports names specific places: whether the other mentions one of
+ * those named in its head (what it is about; a place the body names in passing is no claim) at
+ * all: a bigram of the name (its last character aside: mostly the suffix) among the other's
+ * head or body bigrams (惠伏天下 mentions 富惠天下商务公司; 丁家岭安置区 does not mention
+ * 泉塘小区). Null when both or
+ * neither name a specific place, or the one that does names none in its head. `q` are the
+ * query's places with its sorted `head`/`body` codes; the candidate's part is at `slab[at..]`
+ * (`store.ts` layout). Null when both or neither name a specific place.
+ */
+export function placeMentionedAt(q: readonly PlaceEntity[], head: Uint32Array, body: Uint32Array, slab: Uint32Array, at: number): boolean | null {
+  const nHead = slab[at] as number;
+  const nBody = slab[at + 1] as number;
+  const placeAt = at + HEADER + nHead + nBody;
+  const end = placeAt + (slab[at + 2] as number);
+  let qFine = false;
+  for (const x of q) qFine ||= x.fine;
+  let cFine = false;
+  for (let p = placeAt; p < end; p += 1 + ((slab[p] as number) & LEN_MASK)) cFine ||= ((slab[p] as number) & FINE_BIT) !== 0;
+  if (qFine === cFine) return null;
+  if (qFine) {
+    // Only the side's head places are judged: a place its body mentions in passing is no claim.
+    let judged = false;
+    for (const x of q) {
+      if (!x.fine || x.name.length < 2 || x.inHead !== true) continue;
+      judged = true;
+      for (let i = 0; i === 0 || i + 2 < x.name.length; i++) {
+        const code = x.name.charCodeAt(i) * 65536 + x.name.charCodeAt(i + 1);
+        if (sortedHasAt(slab, at + HEADER, nHead, code) || sortedHasAt(slab, at + HEADER + nHead, nBody, code)) return true;
+      }
+    }
+    return judged ? false : null;
+  }
+  let judged = false;
+  for (let p = placeAt; p < end; p += 1 + ((slab[p] as number) & LEN_MASK)) {
+    const h = slab[p] as number;
+    const len = h & LEN_MASK;
+    if ((h & FINE_BIT) === 0 || len < 2 || (h & HEAD_BIT) === 0) continue;
+    judged = true;
+    for (let i = 0; i === 0 || i + 2 < len; i++) {
+      const code = (slab[p + 1 + i] as number) * 65536 + (slab[p + 2 + i] as number);
+      if (sortedHasAt(head, 0, head.length, code) || sortedHasAt(body, 0, body.length, code)) return true;
+    }
+  }
+  return judged ? false : null;
+}
+
+/** Binary search for `x` in the sorted `n` codes at `a[at..]`. */
+function sortedHasAt(a: Uint32Array, at: number, n: number, x: number): boolean {
+  let lo = at;
+  let hi = at + n - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const v = a[mid] as number;
+    if (v === x) return true;
+    if (v < x) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return false;
 }

@@ -163,6 +163,7 @@ export function generateSynthetic(opts: SyntheticOptions = {}): SyntheticReport[
           point: hasPoint ? { lon: estate.lon + (r() - 0.5) * 0.002, lat: estate.lat + (r() - 0.5) * 0.002 } : null,
           categoryFamily: null,
           appealType: 'complaint',
+          reporterRole: ch === 'city-management' ? 'inspector' : ch === 'grid-worker' ? 'grid-worker' : 'resident',
         };
       };
       const para = pick(problem);

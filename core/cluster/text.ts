@@ -81,15 +81,45 @@ export interface PlaceEntity {
   name: string;
   core: string;
   fine: boolean;
+  /** The words as written when they differ from `name` (聚利人普惠投资有限公司 for 聚利人普惠投资公司). */
+  mention?: string;
+  /** Named in the report's title: what it is about, not a place mentioned in passing. */
+  inHead?: boolean;
 }
 
 /** Suffixes of specific places (an estate, a building, a school, a company…). */
 const FINE_SUFFIXES = [
   '小区', '花园', '家园', '新城', '新村', '公寓', '大厦', '广场', '商城', '市场', '学校', '中学', '小学', '大学', '学院',
-  '幼儿园', '医院', '公司', '集团', '酒店', '宾馆', '饭店', '工地', '楼盘', '菜场', '公园', '苑', '园', '湾', '郡', '村', '厂',
+  '幼儿园', '医院', '有限责任公司', '股份有限公司', '有限公司', '公司', '集团', '酒店', '宾馆', '饭店', '工地', '楼盘', '菜场', '公园', '驾校', '山庄', '公馆', '国际',
+  '苑', '园', '湾', '郡', '村', '厂', '府', '庭', '城',
 ];
 /** Suffixes of coarse places (roads, streets, towns): shared by many unrelated issues. */
 const COARSE_SUFFIXES = ['大道', '大街', '街道', '社区', '路', '街', '镇', '乡'];
+/**
+ * A suffix is no place suffix in these words: 政府, 家庭/法庭/开庭, 城市/城区/城管/城乡/城镇/城中村.
+ * Keyed by suffix: the characters that may not precede it, and those that may not follow it.
+ */
+const NOT_A_SUFFIX: Record<string, { before?: string; after?: string }> = {
+  府: { before: '政' },
+  庭: { before: '家法开' },
+  城: { before: '县省进京长', after: '管市区乡镇中际' },
+};
+/** Suffixes whose names run longer (西地省聚利人普惠投资有限公司): read up to 10 characters back. */
+const LONG_NAME_SUFFIXES = new Set(['有限责任公司', '股份有限公司', '有限公司', '公司', '集团']);
+/**
+ * Words that name no particular place or firm: a name whose core is only these (自来水公司,
+ * 物业公司, 房地产开发有限公司, 人民医院) is every such firm in the city, not one place.
+ */
+const GENERIC_CORE = new RegExp(
+  '^(?:' +
+    [
+      '有限责任', '股份有限', '有限', '责任', '股份', '控股', '集团', '自来水', '供水', '供电', '电力', '燃气', '热力', '物业', '管理',
+      '服务', '房地产', '地产', '开发', '置业', '建设', '建筑', '建工', '投资', '科技', '实业', '发展', '商贸', '贸易', '工程', '环保',
+      '保安', '保洁', '公交', '客运', '出租车', '移动', '联通', '电信', '网络', '信息', '教育', '培训', '人民', '中心', '市政',
+      '国有', '民营', '私立', '公立', '附属', '该', '本', '这家', '那家', '一家', '某', '各', '我们', '你们', '他们', '附近', '周边', '这个',
+    ].join('|') +
+    ')+$',
+);
 
 /** Characters that end a place-name prefix when reading backwards from its suffix. */
 const STOP_CHARS = new Set(
@@ -101,6 +131,13 @@ const STOP_CHARS = new Set(
       '路街道镇乡|',
   ),
 );
+
+/**
+ * Where a firm's name stops when reading back from 公司/集团: firm names hold characters that end
+ * other names (投资, 建设, 管理, 发展), so only the ends of words before a name stop it (投诉,
+ * 举报, 反映, 咨询, 关于, 在, 的) and administrative markers (西地省聚利人普惠投资有限公司 → 聚利人普惠投资).
+ */
+const LONG_STOP_CHARS = new Set(Array.from('的了在是与及对向把被从于到给我你他她它们这那个让请问要说区县市省号栋楼层诉报映询议求|'));
 
 const SUFFIX_RE = new RegExp(`(${[...FINE_SUFFIXES, ...COARSE_SUFFIXES].sort((a, b) => b.length - a.length).join('|')})`, 'g');
 const COARSE = new Set(COARSE_SUFFIXES);
@@ -120,20 +157,80 @@ export function extractPlaces(norm: string, max = 8): PlaceEntity[] {
   let placeEnd = 0;
   while ((m = SUFFIX_RE.exec(norm)) !== null && out.length < max) {
     const suffix = m[1] as string;
+    const not = NOT_A_SUFFIX[suffix];
+    if (not !== undefined) {
+      const before = norm[m.index - 1] ?? '';
+      const after = norm[m.index + suffix.length] ?? '';
+      if ((before !== '' && not.before?.includes(before) === true) || (after !== '' && not.after?.includes(after) === true)) continue;
+    }
+    const long = LONG_NAME_SUFFIXES.has(suffix);
+    const reach = long ? 10 : 5;
+    const stops = long ? LONG_STOP_CHARS : STOP_CHARS;
     let start = m.index;
-    while (start > placeEnd && m.index - start < 5) {
+    while (start > placeEnd && m.index - start < reach) {
       const ch = norm[start - 1] as string;
-      if (STOP_CHARS.has(ch)) break;
+      if (stops.has(ch)) break;
       start--;
     }
     if (m.index - start < 2) continue;
+    const core = norm.slice(start, m.index);
+    // 自来水公司, 物业管理有限公司: no particular firm (and it ends no name before the next).
+    if (GENERIC_CORE.test(core)) continue;
     placeEnd = m.index + suffix.length;
-    const name = norm.slice(start, m.index + suffix.length);
+    // 有限公司 / 股份有限公司 are one suffix: 华鑫投资有限公司 and 展星投资有限公司 share no name.
+    const name = core + (long && suffix.endsWith('公司') ? '公司' : suffix);
     if (seen.has(name)) continue;
     seen.add(name);
-    out.push({ name, core: norm.slice(start, m.index), fine: !COARSE.has(suffix) });
+    const written = norm.slice(start, m.index + suffix.length);
+    out.push(written === name ? { name, core, fine: !COARSE.has(suffix) } : { name, core, fine: true, mention: written });
   }
   return out;
+}
+
+/**
+ * Administrative regions named in normalised text: cities (`…市`) and districts or counties
+ * (`…区`, `…县`), as written (`a市`, `a7县`, `j11市` in the anonymised message board; `长沙市`,
+ * `岳麓区` in real traffic). A real name is 2–3 characters after the start of the text, a
+ * province or city (湖南省长沙市岳麓区); words that end like a region (小区, 社区, 城区, 超市,
+ * 市场) are not regions. Two reports that each name a region of one level the other does not
+ * name are about different jurisdictions: a city-wide policy question of J11市 is not K市's.
+ */
+export function extractRegions(norm: string, max = 6): string[] {
+  const out: string[] = [];
+  for (const re of [CODED_REGION_RE, REAL_REGION_RE]) {
+    re.lastIndex = 0;
+    let m: RegExpExecArray | null;
+    while ((m = re.exec(norm)) !== null && out.length < max) {
+      const stem = m[1] as string;
+      if (re === REAL_REGION_RE && NOT_REGION.has(stem.slice(-1))) continue;
+      const name = stem + (m[2] as string);
+      if (!out.includes(name)) out.push(name);
+    }
+  }
+  return out;
+}
+
+/** Anonymised codes: a7县, j11市, b市. */
+const CODED_REGION_RE = /(?<![a-z0-9])([a-z][0-9]{0,2})([市区县])/g;
+/** A real name after the start of a part, a province or a city: 湖南省长沙市岳麓区. */
+const REAL_REGION_RE = /(?:^|(?<=[省市|]))([\u4e00-\u9fff]{2,3}?)([市区县])(?![场民长委政级属内外中])/g;
+/** Last characters of words that end in 市/区/县 without naming a region (小区, 社区, 超市…). */
+const NOT_REGION = new Set(Array.from('小社园城景片校厂营辖郊山矿灾老新商业活宅能范税军超都上门夜集股菜花楼黑早本该全我各'));
+
+/**
+ * Whether two region lists conflict, judged at the widest level both name (city, else district
+ * or county): true when each names a region of that level the other does not, false when they
+ * agree, null when they name no region of a common level. The string form of `regionConflictAt`
+ * (store.ts), for reference and tests.
+ */
+export function regionConflict(a: readonly string[], b: readonly string[]): boolean | null {
+  for (const city of [true, false]) {
+    const la = a.filter((x) => x.endsWith('市') === city);
+    const lb = b.filter((x) => x.endsWith('市') === city);
+    if (la.length === 0 || lb.length === 0) continue;
+    return la.some((x) => !lb.includes(x)) && lb.some((x) => !la.includes(x));
+  }
+  return null;
 }
 
 /** Cut mark: no bigram spans it. */
@@ -145,8 +242,8 @@ const CUT = '|'.charCodeAt(0);
  */
 export function stripPlaces(text: string, places: readonly PlaceEntity[]): string {
   let s = text;
-  const byLength = [...places].sort((a, b) => b.name.length - a.name.length);
-  for (const p of byLength) s = s.split(p.name).join('|');
+  const byLength = [...places].map((p) => p.mention ?? p.name).sort((a, b) => b.length - a.length);
+  for (const p of byLength) s = s.split(p).join('|');
   return s;
 }
 
@@ -270,7 +367,7 @@ const CONCEPTS: [string, RegExp][] = [
   ['power', /停电|断电|没电|供电/],
   ['parking', /停车|违停|乱停|车辆.{0,4}堵|车位/],
   ['dance', /广场舞|跳舞/],
-  ['fumes', /油烟|烧烤|餐饮|饭店|餐馆/],
+  ['fumes', /油烟|烧烤|夜宵|餐饮|饭店|餐馆/],
   ['elevator', /电梯/],
   ['dog', /狗|犬/],
   ['tree', /树|绿化|倒伏/],
@@ -282,7 +379,34 @@ const CONCEPTS: [string, RegExp][] = [
   ['dust', /扬尘|粉尘|灰尘/],
   ['smell', /臭味|异味|恶臭|发臭/],
   ['illegalBuilding', /违建|违章建筑|私搭乱建|搭建/],
+  // Message-board problem types (the estate's building, papers and money, schooling, policy):
+  // 油烟 and 楼板开裂 at one estate are two issues.
+  ['building', /开裂|裂缝|渗水|漏水|墙体|楼板|房屋质量/],
+  ['deed', /房产证|不动产证|产权证|两证|办证|网签/],
+  ['demolition', /拆迁|征收|征地|棚改/],
+  ['wages', /工资|欠薪|薪酬|劳务费|工程款|血汗钱/],
+  ['enrolment', /入学|学位|就读|上学|招生|学区/],
+  ['insurance', /社保|医保|养老保险|医疗保险|参保|公积金/],
+  ['fraud', /诈骗|传销|非法集资|骗取|骗局/],
+  ['mahjong', /麻将/],
+  ['handover', /交房|烂尾|延期交付/],
 ];
+
+/**
+ * Concepts that describe an effect, not a source (噪音, 扬尘, 异味): 施工噪音 and 广场舞噪音 share
+ * the effect and are two problems; 搅拌站噪音 and 搅拌站扬尘 share the source and are one.
+ */
+const EFFECTS = ['noise', 'dust', 'smell'].reduce((m, n) => m | (1 << CONCEPTS.findIndex((c) => c[0] === n)), 0);
+
+/**
+ * Concepts of a problem at a place (路灯, 油烟, 麻将馆, 停水…), as opposed to the topics a policy
+ * question or a long petition mentions in passing (社保, 工资, 入学, 房产证, 拆迁, 诈骗): away
+ * from a shared place only these decide that two problems differ.
+ */
+export const LOCAL_CONCEPTS = CONCEPTS.reduce(
+  (m, c, i) => (['deed', 'demolition', 'wages', 'enrolment', 'insurance', 'fraud'].includes(c[0]) ? m : m | (1 << i)),
+  0,
+);
 
 /** Concept bits (one per lexicon entry) present in normalised text. */
 export function conceptBits(norm: string): number {
@@ -303,6 +427,19 @@ export function conceptNames(bits: number): string[] {
 export function conceptScore(a: number, b: number): number | null {
   if (a === 0 || b === 0) return null;
   return popcount(a & b) / popcount(a | b);
+}
+
+/**
+ * Whether two known problems differ: null when either text names none; when both name a source
+ * (油烟, 搅拌站, 麻将馆…), true when they share none; when either names only effects (噪音),
+ * true when the concept sets mostly differ (Jaccard < 0.5).
+ */
+export function conceptConflict(a: number, b: number): boolean | null {
+  if (a === 0 || b === 0) return null;
+  const sa = a & ~EFFECTS;
+  const sb = b & ~EFFECTS;
+  if (sa !== 0 && sb !== 0) return (sa & sb) === 0;
+  return popcount(a & b) / popcount(a | b) < 0.5;
 }
 
 function popcount(x: number): number {
