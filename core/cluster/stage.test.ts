@@ -157,26 +157,25 @@ describe('ClusterStage changelog entries (regression: the EOS fault run found re
   });
 });
 
-describe('ClusterStage restore replays the merges of repeat links (regression: the EOS fault run found restored clusters one report short)', () => {
-  // a grid worker's report links by text to a cluster of 3 and, as a repeat of the worker's own
-  // earlier report (another estate, the same spot and problem type), merges that report's cluster
-  // into it: the merge comes from the repeat link alone, which a restore did not replay
-  const K = '和平家园5栋下水道井盖松动，网格员巡查发现。';
-  const at = (t: CanonicalTicket, token: string, lon: number, lat: number, street: string): CanonicalTicket => ({
-    ...t,
-    source: { ...t.source, channel: 'grid-worker' },
-    reporter: { ...t.reporter, contactToken: token },
-    location: { ...t.location, point: { lon, lat, crs: 'WGS-84', sourceCrs: 'WGS-84' }, district: '新都区', street },
-  });
+describe('ClusterStage restored at any cut continues like the uninterrupted stage, through a merge of two clusters', () => {
+  // Cluster A (three reports) and a chain B (b1–b2–b3); x joins A through one merge-grade pair with
+  // b1 (no merge: a single pair never unions two clusters); y is like A and like b1 and b2, so with
+  // support on both sides it merges B into A. (The EOS fault run found restored clusters one report
+  // short when a grid worker's repeat link alone had merged two clusters; since issue 13 a
+  // reporter's own reports link only through the repeat decision and staff never repeat, so that
+  // merge no longer happens; the changelog still records the merges a report made.)
+  const A = '甲乙丙丁戊己庚辛壬癸';
   const id = (n: number): string => `01KA${String(n).padStart(22, '0')}`;
   const stream = [
-    at(ticket(id(1), 0, K), 'tok-a', 104.1625, 30.8274, '新都街道'),
-    at(ticket(id(2), 5, '和平家园5栋井盖破损，网格员巡查发现。'), 'tok-b', 104.1377, 30.8478, '大丰街道'),
-    at(ticket(id(3), 10, K), 'tok-c', 104.1563, 30.8286, '新都街道'),
-    at(ticket(id(4), 15, '望江小区4栋污水外溢，网格员巡查发现。'), 'tok-t', 104.1178, 30.8034, '三河街道'),
-    at(ticket(id(5), 20, K), 'tok-t', 104.1178, 30.8034, '三河街道'),
-    at(ticket(id(6), 25, K), 'tok-d', 104.1587, 30.8261, '新都街道'),
-    at(ticket(id(7), 30, '和平家园5栋井盖缺失很危险，网格员巡查发现。'), 'tok-e', 104.1563, 30.8286, '新都街道'),
+    ticket(id(1), 0, `${A}一`),
+    ticket(id(2), 10, `${A}二`),
+    ticket(id(3), 20, `${A}三`),
+    ticket(id(4), 30, '子丑寅卯辰巳午未申酉'),
+    ticket(id(5), 40, '午未申酉戌亥天地玄黄'),
+    ticket(id(6), 50, '天地玄黄宇宙洪荒日月'),
+    ticket(id(7), 60, `${A}巳午未申酉戌亥`),
+    ticket(id(8), 70, `${A}四`),
+    ticket(id(9), 80, '宇宙洪荒日月盈昃辰宿'),
   ];
 
   it('a stage restored from the changelog entries at any point continues exactly like the uninterrupted one', () => {
@@ -189,9 +188,8 @@ describe('ClusterStage restore replays the merges of repeat links (regression: t
       outputs.push({ t: out, events });
       entries.push(JSON.parse(JSON.stringify(live.changelogEntry(out))));
     }
-    // the scenario: report 5 is a repeat of report 4 and merges report 4's cluster into the cluster of 1
-    expect(outputs[4]?.t.dedup.repeatOf).toBe(id(4));
-    expect(outputs[4]?.events.map((e) => [e.type, e.clusterId, e.size, e.mergedFrom])).toEqual([['merged', `cl_${id(1)}`, 5, [`cl_${id(4)}`]]]);
+    // the scenario: report 7 merges B's cluster into A's
+    expect(outputs[6]?.events.map((e) => e.type)).toContain('merged');
     for (let cut = 1; cut < stream.length; cut++) {
       const restored = new ClusterStage();
       restored.restore(entries.slice(0, cut));
