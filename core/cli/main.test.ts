@@ -4,6 +4,16 @@ import { join } from 'node:path';
 import { packageRoot } from '../util/paths';
 import { main } from './main';
 
+// check-config applies environment overrides: the test command exports KAFKA_BROKERS for the
+// integration tests, which would turn these embedded configs into Kafka ones
+const savedBrokers = process.env.KAFKA_BROKERS;
+beforeAll(() => {
+  delete process.env.KAFKA_BROKERS;
+});
+afterAll(() => {
+  if (savedBrokers !== undefined) process.env.KAFKA_BROKERS = savedBrokers;
+});
+
 interface Captured {
   code: number;
   out: string;

@@ -6,6 +6,16 @@ import { packageRoot } from '../util/paths';
 import { loadConfigFile, validateConfig } from './config';
 import { PUBLIC_SECRETS, insecureSettings, refuseInsecure } from './insecure';
 
+// check-config applies environment overrides: the test command exports KAFKA_BROKERS for the
+// integration tests, which would turn these embedded configs into Kafka ones
+const savedBrokers = process.env.KAFKA_BROKERS;
+beforeAll(() => {
+  delete process.env.KAFKA_BROKERS;
+});
+afterAll(() => {
+  if (savedBrokers !== undefined) process.env.KAFKA_BROKERS = savedBrokers;
+});
+
 const own = { tokenSecret: 'a-real-secret-of-this-deployment-1' };
 const cfg = (doc: Record<string, unknown>) => validateConfig(doc);
 
