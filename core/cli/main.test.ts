@@ -122,6 +122,7 @@ describe('intake-hub CLI', () => {
     };
     const app = (id: string, path?: string): string => `  - id: ${id}\n    type: resident-app\n    config: { secrets: null${path ? `, path: ${path}` : ''} }\n`;
     const saved = { ...process.env };
+    delete saved.KAFKA_BROKERS;
     afterEach(() => {
       process.env = { ...saved };
     });
