@@ -41,6 +41,7 @@ export class KafkaLog implements RecordLog {
   private readonly reader: PartitionReader;
   private ok = false;
   private stopped = true;
+  private probing: Promise<void> | null = null;
 
   constructor(
     readonly conn: KafkaConnectionConfig,
@@ -132,7 +133,10 @@ export class KafkaLog implements RecordLog {
     // the previous batch's clean-up (an abort after its deadline) must end before this one begins
     if (this.cleanup) await withDeadline(this.cleanup, Math.max(1, left()), 'previous batch clean-up').catch(() => undefined);
     const p = this.producer;
-    if (!p || this.cleanup) throw new SinkError('kafka output unavailable (producer re-initialising)');
+    if (!p || this.cleanup) {
+      this.probe();
+      throw new SinkError('kafka output unavailable (producer re-initialising)');
+    }
     const started = process.hrtime.bigint();
     let committing = false;
     try {
@@ -148,6 +152,7 @@ export class KafkaLog implements RecordLog {
       this.metrics?.outputWriteDuration.observe({ output: 'kafka' }, Number(process.hrtime.bigint() - started) / 1e9);
       this.metrics?.outputBatchRecords.observe({ output: 'kafka' }, records.length);
     } catch (e) {
+      this.probe();
       // A commit that did not answer in time, or a fatal error: the outcome is uncertain, fence the
       // producer by re-initialising it. Anything else: abort (in the background, so the caller is
       // answered at its deadline; the next batch waits for it) — the records never become visible.
@@ -164,6 +169,34 @@ export class KafkaLog implements RecordLog {
       if (e instanceof SinkError) throw e;
       throw new SinkError(`kafka write failed${uncertain ? ' (outcome uncertain: producer fenced and re-initialised)' : ' (aborted)'}: ${(e as Error).message}`, { cause: e });
     }
+  }
+
+  /**
+   * After a failed write: asks the broker whether it answers at all (a metadata request with the
+   * call timeout). A failure that is only this batch's (a deadline under load) keeps the instance
+   * ready; an unreachable broker makes it unready (`/readyz` 503, `intake_output_up` 0) and the probe
+   * repeats with jittered backoff until the broker answers and the producer is usable again — the
+   * instance gets no traffic while unready, so it must not wait for a write to tell it it is healthy.
+   */
+  private probe(): void {
+    if (this.probing || this.stopped) return;
+    this.probing = (async () => {
+      for (let attempt = 0; !this.stopped; attempt++) {
+        const reachable = await withDeadline(this.admin.listTopics(), this.o.callTimeoutMs, 'broker probe').then(
+          () => true,
+          () => false,
+        );
+        if (this.stopped) return;
+        if (reachable && this.producer && !this.reinit && !this.cleanup) {
+          this.setOk(true);
+          return;
+        }
+        if (!reachable) this.setOk(false);
+        await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** attempt) * (0.5 + Math.random() / 2)));
+      }
+    })().finally(() => {
+      this.probing = null;
+    });
   }
 
   private setOk(v: boolean): void {
