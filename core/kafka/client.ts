@@ -105,6 +105,11 @@ export function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promis
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
 
+/** Waits before retry `attempt` (0-based) of a Kafka call: 250 ms doubling up to 5 s, equal jitter (50–100%). */
+export function retryPause(attempt: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** attempt) * (0.5 + Math.random() / 2)));
+}
+
 /** A transactional call that exceeded the hub's own deadline: its outcome is uncertain. */
 export class DeadlineError extends Error {
   readonly uncertain = true;

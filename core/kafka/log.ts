@@ -5,7 +5,7 @@ import { GroupCommitter } from '../outputs/group-commit';
 import type { OutRecord, RecordLog, StoredRecord } from '../outputs/output';
 import type { Topics } from '../outputs/topics';
 import { KafkaAdmin, topicSpecs, type TopicLayout } from './admin';
-import { DeadlineError, isFatal, withDeadline, type KafkaConnectionConfig } from './client';
+import { DeadlineError, isFatal, retryPause, withDeadline, type KafkaConnectionConfig } from './client';
 import { PartitionReader } from './reader';
 import { TxnProducer } from './txn-producer';
 
@@ -120,7 +120,7 @@ export class KafkaLog implements RecordLog {
           return;
         } catch (e) {
           if (attempt === 0) this.logger.warn('kafka producer re-initialisation failed; retrying', { err: e });
-          await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** attempt) * (0.5 + Math.random() / 2)));
+          await retryPause(attempt);
         }
       }
     })().finally(() => {
@@ -192,7 +192,7 @@ export class KafkaLog implements RecordLog {
           return;
         }
         if (!reachable) this.setOk(false);
-        await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** attempt) * (0.5 + Math.random() / 2)));
+        await retryPause(attempt);
       }
     })().finally(() => {
       this.probing = null;

@@ -5,7 +5,7 @@ import type { HubMetrics } from '../metrics';
 import type { OutRecord, StoredRecord } from '../outputs/output';
 import type { Topics } from '../outputs/topics';
 import { KafkaAdmin } from './admin';
-import { baseConfig, isFatal, kafkaModule, type KafkaConnectionConfig } from './client';
+import { baseConfig, isFatal, kafkaModule, retryPause, type KafkaConnectionConfig } from './client';
 import { PartitionReader } from './reader';
 import { TxnProducer } from './txn-producer';
 
@@ -194,7 +194,7 @@ export class KafkaProcessor {
       } catch (e) {
         if (this.stopping || Date.now() > deadline) throw e;
         if (attempt === 0) this.o.logger.warn('processor: state restore failed; retrying', { partitions: tps.map((t) => `${t.topic}/${t.partition}`), err: e });
-        await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** attempt) * (0.5 + Math.random() / 2)));
+        await retryPause(attempt);
       }
     }
   }
