@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { runTag } from '../../core/testing/run-tag';
 import { Registry } from 'prom-client';
 import { validateConfig } from '../../core/config/config';
 import { Hub } from '../../core/hub';
@@ -16,7 +16,7 @@ import { cityFixtureRecords, startCityManagementSim } from './sim';
  * city-management (mode pull) on the real broker, `--role all`: fixtures → intake.reports.v1 (page
  * and cursor in one transaction) → the processor → tickets; restart resume; failing upstream.
  */
-const run = randomUUID().slice(0, 8);
+const run = runTag();
 const ns = testNamespace('cm');
 const conn = testConnection(ns);
 const connectorId = `cm-${run}`;

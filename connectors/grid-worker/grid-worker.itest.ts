@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { runTag } from '../../core/testing/run-tag';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { jetstream, jetstreamManager, type ConsumerInfo, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
@@ -24,7 +24,7 @@ import type { GridWorkerHealth } from './subscription';
  * Kafka namespace.
  */
 const NATS = (process.env.NATS_URL ?? 'nats://127.0.0.1:4222').split(',');
-const run = randomUUID().slice(0, 8);
+const run = runTag();
 const connectorId = `gw-${run}`;
 const stream = `GRIDTEST_${run}`;
 const subject = `gridtest.${run}.510114`;

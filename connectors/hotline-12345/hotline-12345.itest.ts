@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { runTag } from '../../core/testing/run-tag';
 import { Registry } from 'prom-client';
 import { bearer, TEST_TOKEN_ENTRIES } from '../../core/testing/admin';
 import { request } from 'undici';
@@ -23,7 +23,7 @@ import { hotlineFixtureRecords, startHotlineSim } from './sim';
  * the checkpoint read back from intake.checkpoints.v1; a failing upstream opens the breaker, its
  * requests are really aborted, and the connector recovers when the upstream heals.
  */
-const run = randomUUID().slice(0, 8);
+const run = runTag();
 const ns = testNamespace('hl');
 const conn = testConnection(ns);
 const connectorId = `hl-${run}`;

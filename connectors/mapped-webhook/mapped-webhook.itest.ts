@@ -1,4 +1,5 @@
-import { createHmac, randomUUID } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { runTag } from '../../core/testing/run-tag';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
@@ -18,7 +19,7 @@ import { packageRoot } from '../../core/util/paths';
  * `--role all`: intake answers 202 once the report is durable on intake.reports.v1, the processor
  * drops redeliveries and writes the tickets asynchronously.
  */
-const run = randomUUID().slice(0, 8);
+const run = runTag();
 const ns = testNamespace('mw');
 const conn = testConnection(ns);
 const connectorId = `mw-${run}`;

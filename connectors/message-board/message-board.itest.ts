@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { runTag } from '../../core/testing/run-tag';
 import { Registry } from 'prom-client';
 import { validateConfig } from '../../core/config/config';
 import { Hub } from '../../core/hub';
@@ -19,7 +19,7 @@ import { boardFixtureRecords, startMessageBoardSim } from './sim';
  * upstream (5xx). The hub runs `--role all`: the poller commits each page's reports with its cursor
  * on intake.reports.v1, the processor drops duplicates and writes the tickets asynchronously.
  */
-const run = randomUUID().slice(0, 8);
+const run = runTag();
 const ns = testNamespace('mb');
 const conn = testConnection(ns);
 const topics = topicsFor(ns);

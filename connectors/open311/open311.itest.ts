@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { runTag } from '../../core/testing/run-tag';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
@@ -20,7 +20,7 @@ import { sharedDataDir } from '../../core/util/shared-data';
  * processor writes the tickets asynchronously and drops redeliveries.
  */
 const DATA = process.env.OPEN311_DATA ?? join(sharedDataDir(), 'open311');
-const run = randomUUID().slice(0, 8);
+const run = runTag();
 const ns = testNamespace('o311');
 const conn = testConnection(ns);
 const catalogId = `o311c-${run}`;

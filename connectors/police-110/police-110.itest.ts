@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { runTag } from '../../core/testing/run-tag';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
@@ -19,7 +19,7 @@ import { packageRoot } from '../../core/util/paths';
  * read_committed consumer: intake answers 签收 once the report is durable on intake.reports.v1, the
  * processor drops redeliveries and writes the tickets asynchronously.
  */
-const run = randomUUID().slice(0, 8);
+const run = runTag();
 const ns = testNamespace('p110');
 const conn = testConnection(ns);
 const connectorId = `p110-${run}`;

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { runTag } from '../../core/testing/run-tag';
 import { Registry } from 'prom-client';
 import { Agent, request } from 'undici';
 import { validateConfig } from '../../core/config/config';
@@ -15,7 +15,7 @@ import { until } from '../../core/testing/wait';
  * every ticket is read back with a real read_committed consumer. The hub runs `--role all`
  * (intake → intake.reports.v1 → processor → tickets.canonical.v1, exactly-once).
  */
-const run = randomUUID().slice(0, 8);
+const run = runTag();
 const ns = testNamespace('ra');
 const conn = testConnection(ns);
 const connectorId = `ra-${run}`;

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { runTag } from '../testing/run-tag';
 import type { IncomingMessage } from 'node:http';
 import { Registry } from 'prom-client';
 import { Agent, request } from 'undici';
@@ -20,7 +20,7 @@ import { startHotlineSim } from '../../connectors/hotline-12345/sim';
  * the upstream is polled by one hub at a time (never both within one lease), and the lease moves
  * when its owner stops.
  */
-const run = randomUUID().slice(0, 8);
+const run = runTag();
 const ns = testNamespace('fleet');
 const conn = testConnection(ns);
 const agent = new Agent({ connections: 32 });

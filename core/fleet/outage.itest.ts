@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { runTag } from '../testing/run-tag';
 import { Registry } from 'prom-client';
 import { request } from 'undici';
 import { validateConfig } from '../config/config';
@@ -15,7 +15,7 @@ import { until } from '../testing/wait';
  * says 503 on /readyz, keeps retrying instead of exiting, and becomes ready when Kafka comes back;
  * `writeTimeoutMs` bounds the whole wait of a sender, and a write that timed out never lands later.
  */
-const run = randomUUID().slice(0, 8);
+const run = runTag();
 const ns = testNamespace('outage');
 const conn = testConnection(ns);
 const WRITE_TIMEOUT = 3000;

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { runTag } from '../testing/run-tag';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +18,7 @@ import { until } from '../testing/wait';
  * `intake-hub import` against the real Kafka broker: the import is an intake client; a processor
  * instance (role processor) turns the reports into tickets. A JSONL file imported twice → exactly N.
  */
-const run = randomUUID().slice(0, 8);
+const run = runTag();
 const ns = testNamespace('imp');
 const conn = testConnection(ns);
 let processor: Hub;

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { runTag } from '../testing/run-tag';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -394,7 +395,7 @@ interface RunResult {
 }
 
 async function runHub(mode: 'kafka' | 'embedded', seed: number): Promise<RunResult> {
-  const run = randomUUID().slice(0, 8);
+  const run = runTag();
   const s = makeSecrets();
   const t = traffic(s, seed);
   const cap = new Capture();
