@@ -34,6 +34,7 @@ import type { DeadLetter } from './schema/types';
 import { StoreService } from './store/service';
 import { installOperatorRoutes } from './console/install';
 import { version as hubVersion } from './version';
+import { crashExit } from './util/crash-exit';
 
 /**
  * What an instance runs (`intake-hub start --role`):
@@ -64,7 +65,8 @@ export interface HubOptions {
   catalog?: CatalogStore;
   /**
    * Called when the processor hits an uncertain or fatal transactional outcome; the process must
-   * exit (crash-only rule). Default: log and exit with code 70.
+   * exit (crash-only rule). Default: log and exit with code 70 (`crashExit`: SIGKILL after 5 s when a
+   * native Kafka call holds the exit).
    */
   onFatal?: (reason: string, err: unknown) => void;
   /** Where audit records go; default: `intake.audit.v1` on the log. */
@@ -128,7 +130,7 @@ export class Hub {
       opts.onFatal ??
       ((reason) => {
         this.logger.error('exiting: the processor cannot know the outcome of its last transaction (crash-only rule)', { reason });
-        process.exit(70);
+        crashExit(70);
       });
     this.metrics = new HubMetrics(opts.registry ?? new Registry(), { defaultMetrics: !opts.registry });
     const out = config.output;
