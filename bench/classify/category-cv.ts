@@ -5,6 +5,8 @@ import { DEFAULT_CLASSIFICATION_CONFIG } from '../../core/catalog/classify';
 import { rulesFor, type RuleHit } from '../../core/catalog/rules';
 import { DEFAULT_TRAIN_OPTIONS, readLabelled } from '../../core/catalog/model';
 import { sharedDataFile } from '../../core/util/shared-data';
+import { TEACHER_TRAIN_OPTIONS } from '../../core/catalog/category-model';
+import { replyWeakDocuments } from '../../core/catalog/weak-labels';
 import { categoryFigures, rounded, type JudgedRow } from './category-metrics';
 
 /**
@@ -16,7 +18,7 @@ import { categoryFigures, rounded, type JudgedRow } from './category-metrics';
  * The mixing parameters are chosen by OOF log-likelihood and the threshold by the rule of
  * `chooseCategoryThreshold`, exactly as `intake-hub catalog train --categories` does.
  *
- *   node dist/bench/classify/category-cv.js [--l1-cache FILE]
+ *   node dist/bench/classify/category-cv.js [--l1-cache FILE] [--weak-weight 0.3 [--replies FILE]]
  */
 
 function arg(argv: string[], k: string): string | undefined {
@@ -56,7 +58,10 @@ export function main(argv: string[] = process.argv.slice(2)): void {
   const tL1 = Date.now();
   const evalRows = gold.filter((g) => g.sample === 'random');
   const boost = gold.filter((g) => g.sample !== 'random');
-  const oof = teacherOof(catalog, evalRows, boost, categories);
+  // weak labels from government replies (core/catalog/weak-labels.ts), at --weak-weight (0: none)
+  const weakWeight = Number(arg(argv, '--weak-weight') ?? 0);
+  const weak = weakWeight > 0 ? replyWeakDocuments(arg(argv, '--replies') ?? sharedDataFile('tipdm2020c', 'messages_with_replies.jsonl'), catalog, weakWeight, gold.map((g) => g.text)) : { docs: [], rows: 0, excluded: 0 };
+  const oof = teacherOof(catalog, evalRows, boost, categories, 5, TEACHER_TRAIN_OPTIONS, weak.docs);
   const tT = Date.now();
 
   const fit = fitMixParams(oof, catalog, l1, l1Labels);
@@ -100,6 +105,7 @@ export function main(argv: string[] = process.argv.slice(2)): void {
         date: new Date().toISOString(),
         rows: evalRows.length,
         seconds: { l1Oof: (tL1 - t0) / 1000, teacherOof: (tT - tL1) / 1000, total: (Date.now() - t0) / 1000 },
+        weak: { weight: weakWeight, rows: weak.rows, documents: weak.docs.length, excluded: weak.excluded, byCategory: Object.fromEntries(categories.map((c) => [c, weak.docs.filter((d) => d.label === c).length])) },
         best: { ...fit.params, nll: Number(fit.nll.toFixed(4)) },
         grid: fit.grid.slice(0, 6).map((r) => rounded(r)),
         chosen: rounded(chosen),

@@ -207,15 +207,23 @@ export const TEACHER_TRAIN_OPTIONS: TrainOptions = {
   nb: true,
 };
 
+/** A teacher training document; `weight` (default 1) scales its cost (weak labels weigh less). */
+export interface TeacherDocument {
+  text: string;
+  label: string;
+  weight?: number;
+}
+
 /** Trains the teacher on labelled documents; `categories` fixes the label order. */
-export function trainTeacher(docs: Array<{ text: string; label: string }>, categories: readonly string[], o: TrainOptions = TEACHER_TRAIN_OPTIONS): { w: Float32Array; idf: Float32Array; bias: Float64Array } {
+export function trainTeacher(docs: TeacherDocument[], categories: readonly string[], o: TrainOptions = TEACHER_TRAIN_OPTIONS): { w: Float32Array; idf: Float32Array; bias: Float64Array } {
   const y = Int32Array.from(docs.map((d) => categories.indexOf(d.label)));
   if (y.some((v) => v < 0)) throw new ConfigError('teacher documents carry a category outside the category list');
   const { vecs, idf } = vectorize(
     docs.map((d) => d.text),
     o,
   );
-  const { w, bias } = trainSoftmax(vecs, y, categories.length, o);
+  const weighted = docs.some((d) => d.weight !== undefined && d.weight !== 1);
+  const { w, bias } = trainSoftmax(vecs, y, categories.length, o, undefined, weighted ? Float64Array.from(docs.map((d) => d.weight ?? 1)) : undefined);
   return { w, idf, bias };
 }
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../errors';
 import type { Catalog } from './catalog';
-import { catalogDocuments, compatMatrix, mixInto, teacherModel, trainTeacher, TEACHER_TRAIN_OPTIONS } from './category-model';
+import { catalogDocuments, compatMatrix, mixInto, teacherModel, trainTeacher, TEACHER_TRAIN_OPTIONS, type TeacherDocument } from './category-model';
 import { fitTemperature, outOfFold, softmaxT, type LabelledText, type TrainOptions } from './model';
 
 /**
@@ -74,12 +74,12 @@ export function goldFolds(rows: Array<{ primary: string }>, k: number, seed = 20
 }
 
 /**
- * Teacher documents: the catalog's, plus each annotated row's text and note labelled with its
+ * Teacher documents: the catalog's, the weak-labelled ones given (`weak-labels.ts`), plus each annotated row's text and note labelled with its
  * primary, and its text once more for each other acceptable category (the teacher learns that a
  * message can belong to several; chosen by CV likelihood over primary-only: OOF NLL 0.758 → 0.730).
  */
-export function teacherDocuments(catalog: Catalog, gold: GoldRow[]): Array<{ text: string; label: string }> {
-  const docs = catalogDocuments(catalog);
+export function teacherDocuments(catalog: Catalog, gold: GoldRow[], weak: readonly TeacherDocument[] = []): TeacherDocument[] {
+  const docs: TeacherDocument[] = [...catalogDocuments(catalog), ...weak];
   for (const g of gold) {
     docs.push({ text: g.text, label: g.primary });
     if (g.note) docs.push({ text: g.note, label: g.primary });
@@ -127,7 +127,7 @@ export interface CategoryOof {
  * Out-of-fold teacher margins for the `evalRows` (k folds stratified by primary). Rows of `alwaysTrain`
  * (e.g. the street-boost sample, not random) are always in the training part.
  */
-export function teacherOof(catalog: Catalog, evalRows: GoldRow[], alwaysTrain: GoldRow[], categories: string[], k = 5, o: TrainOptions = TEACHER_TRAIN_OPTIONS): CategoryOof {
+export function teacherOof(catalog: Catalog, evalRows: GoldRow[], alwaysTrain: GoldRow[], categories: string[], k = 5, o: TrainOptions = TEACHER_TRAIN_OPTIONS, weak: readonly TeacherDocument[] = []): CategoryOof {
   const fold = goldFolds(evalRows, k);
   const C = categories.length;
   const teacherMargins = new Float64Array(evalRows.length * C);
@@ -135,7 +135,7 @@ export function teacherOof(catalog: Catalog, evalRows: GoldRow[], alwaysTrain: G
   const z = new Float64Array(C);
   for (let f = 0; f < k; f++) {
     const trainRows = [...evalRows.filter((_, i) => fold[i] !== f), ...alwaysTrain];
-    const t = trainTeacher(teacherDocuments(catalog, trainRows), categories, o);
+    const t = trainTeacher(teacherDocuments(catalog, trainRows, weak), categories, o);
     const m = teacherModel(categories, `oof-${f}`, o, t);
     evalRows.forEach((r, i) => {
       if (fold[i] !== f) return;

@@ -277,8 +277,10 @@ export function trainSoftmax(
   nLabels: number,
   o: TrainOptions,
   onEpoch?: (epoch: number, score: (v: SparseVec) => number) => void,
+  sampleWeight?: Float64Array,
 ): { w: Float32Array; bias: Float64Array } {
-  if (o.solver === 'cd') return trainDualCD(vecs, y, nLabels, o, onEpoch);
+  if (o.solver === 'cd') return trainDualCD(vecs, y, nLabels, o, onEpoch, sampleWeight);
+  if (sampleWeight) throw new ConfigError('sample weights need the dual CD solver');
   const dim = 1 << o.bits;
   const L = nLabels;
   const w = new Float32Array(dim * L);
@@ -367,7 +369,9 @@ export function trainSoftmax(
  * One-vs-rest L2-regularised squared-hinge SVM (L2-loss SVC) by dual coordinate descent, as in
  * liblinear (solver 1 of LinearSVC): min ½‖w‖² + C Σ max(0, 1 − y·w·x)², with the bias as an extra
  * feature of constant 1 (regularised, like liblinear's intercept_scaling = 1). Deterministic (seeded
- * permutations). `onEpoch` is called once, after training.
+ * permutations). `onEpoch` is called once, after training. `sampleWeight` (default 1 each) scales
+ * an example's cost C_i (liblinear's instance weights) and its share in the naive-Bayes counts: a
+ * weak label at 0.3 pulls less than an annotated one.
  */
 export function trainDualCD(
   vecs: SparseVec[],
@@ -375,16 +379,24 @@ export function trainDualCD(
   nLabels: number,
   o: TrainOptions,
   onEpoch?: (epoch: number, score: (v: SparseVec) => number) => void,
+  sampleWeight?: Float64Array,
 ): { w: Float32Array; bias: Float64Array } {
   const dim = 1 << o.bits;
   const L = nLabels;
   const n = vecs.length;
+  if (sampleWeight && (sampleWeight.length !== n || sampleWeight.some((v) => !(v > 0)))) throw new ConfigError('sample weights: one weight > 0 per example');
+  const sw = (i: number): number => (sampleWeight ? (sampleWeight[i] as number) : 1);
   const C = o.C ?? 1;
   const maxPass = Math.max(1, o.epochs);
   const w = new Float32Array(dim * L);
   const bias = new Float64Array(L);
   const counts = new Float64Array(L);
-  for (let i = 0; i < n; i++) counts[y[i] as number] = (counts[y[i] as number] as number) + 1;
+  // balanced costs from weighted counts (n and n_class as sums of weights; plain counts without weights)
+  let nw = 0;
+  for (let i = 0; i < n; i++) {
+    counts[y[i] as number] = (counts[y[i] as number] as number) + sw(i);
+    nw += sw(i);
+  }
   const qii = new Float64Array(n);
   const r = new Float64Array(dim).fill(1);
   const pos = o.nb ? new Float64Array(dim) : r;
@@ -399,7 +411,7 @@ export function trainDualCD(
     let b = 0;
     // class-dependent cost: positives (class c) and negatives (the rest)
     const balanced = o.classWeight === 'balanced';
-    const cPos = balanced ? (C * n) / (L * Math.max(1, counts[c] as number)) : C;
+    const cPos = balanced ? (C * nw) / (L * Math.max(1, counts[c] as number)) : C;
     if (o.nb) {
       // naive-Bayes log-count ratios of class c vs the rest (binarised features, smoothing 1)
       pos.fill(1);
@@ -409,9 +421,10 @@ export function trainDualCD(
       for (let i = 0; i < n; i++) {
         const v = vecs[i] as SparseVec;
         const side = y[i] === c ? pos : neg;
-        for (let k = 0; k < v.idx.length; k++) side[v.idx[k] as number] = (side[v.idx[k] as number] as number) + 1;
-        if (y[i] === c) sp += v.idx.length;
-        else sn += v.idx.length;
+        const wi = sw(i);
+        for (let k = 0; k < v.idx.length; k++) side[v.idx[k] as number] = (side[v.idx[k] as number] as number) + wi;
+        if (y[i] === c) sp += wi * v.idx.length;
+        else sn += wi * v.idx.length;
       }
       for (let j = 0; j < dim; j++) r[j] = Math.log((pos[j] as number) / sp / ((neg[j] as number) / sn));
     }
@@ -437,7 +450,7 @@ export function trainDualCD(
       for (let q = 0; q < n; q++) {
         const i = order[q] as number;
         const yi = y[i] === c ? 1 : -1;
-        const ci = yi > 0 ? cPos : balanced ? (C * n) / (L * Math.max(1, counts[y[i] as number] as number)) : C;
+        const ci = (yi > 0 ? cPos : balanced ? (C * nw) / (L * Math.max(1, counts[y[i] as number] as number)) : C) * sw(i);
         const dii = 1 / (2 * ci);
         const v = vecs[i] as SparseVec;
         let dot = b;

@@ -7,6 +7,7 @@ import { formatLintReport, lintCatalog } from '../../catalog/lint';
 import { bool, num, runGroup, str, strs, UsageError, type CommandSpec, type Parsed } from '../args';
 import { compatMatrix, defaultCategoryModelPath, saveCategoryModel, TEACHER_TRAIN_OPTIONS, toCategoryModelFile, trainTeacher } from '../../catalog/category-model';
 import { chooseCategoryThreshold, fitMixParams, joinGold, labelModelOof, readCategoryLabels, teacherDocuments, teacherOof } from '../../catalog/category-train';
+import { replyWeakDocuments } from '../../catalog/weak-labels';
 import { DEFAULT_TRAIN_OPTIONS, defaultModelPath, loadModel, readLabelled, saveModel, toModelFile, train, type TrainOptions } from '../../catalog/model';
 
 const CATALOG_FILE = { names: '[FILE]', min: 0, max: 1 };
@@ -27,6 +28,8 @@ calibration chosen by 5-fold CV (several minutes). Default output: the shipped c
       labels: { type: 'string', value: 'FILE', help: 'with --categories: the annotated category labels (JSONL)' },
       'label-model': { type: 'string', value: 'FILE', help: 'with --categories: the 7-label model to mix with (default: the shipped one)' },
       'l1-oof-cache': { type: 'string', value: 'FILE', help: "with --categories: cache of the 7-label model's out-of-fold probabilities (reused when present)" },
+      'weak-replies': { type: 'string', value: 'FILE', help: 'with --categories: messages with government replies (tipdm2020c/messages_with_replies.jsonl); the answering unit is a weak category label (core/catalog/weak-labels.ts)' },
+      'weak-weight': { type: 'string', value: 'W', help: 'with --weak-replies: the weight of a weak label, in (0, 1] (default 0.3)' },
       data: { type: 'string', multiple: true, value: 'FILE', help: 'labelled JSONL; more files may follow as arguments (--data a.jsonl b.jsonl)' },
       out: { type: 'string', value: 'FILE', help: 'model file (default: core/catalog/models/l1-model.json.gz)' },
       version: { type: 'string', value: 'V', help: 'model version (default: l1-<date>)' },
@@ -171,10 +174,16 @@ function trainCategories(p: Parsed): number {
     if (cache) writeFileSync(abs(cache), JSON.stringify({ labels: l1Labels, probs: [...l1] }));
   }
   const evalRows = gold.filter((g) => g.sample === 'random');
-  const oof = teacherOof(catalog, evalRows, gold.filter((g) => g.sample !== 'random'), categories);
+  const repliesFile = str(p, 'weak-replies');
+  const weakWeight = num(p, 'weak-weight', 0.3, 0, 1);
+  if (repliesFile && /holdout/i.test(basename(repliesFile))) throw new UsageError(`refusing to train on ${repliesFile}: the holdout set is for acceptance evaluation only`);
+  // weak labels leave out any reply message whose text is one of the annotated rows (CV would see it labelled)
+  const weak = repliesFile ? replyWeakDocuments(abs(repliesFile), catalog, weakWeight, gold.map((g) => g.text)) : null;
+  if (weak) console.error(`category model: ${weak.docs.length} weak labels from ${weak.rows} replies (weight ${weakWeight}; ${weak.excluded} left out as annotated texts)`);
+  const oof = teacherOof(catalog, evalRows, gold.filter((g) => g.sample !== 'random'), categories, 5, TEACHER_TRAIN_OPTIONS, weak?.docs ?? []);
   const fit = fitMixParams(oof, catalog, l1, l1Labels);
   const th = chooseCategoryThreshold(fit.probs, evalRows, categories);
-  const t = trainTeacher(teacherDocuments(catalog, gold), categories);
+  const t = trainTeacher(teacherDocuments(catalog, gold, weak?.docs ?? []), categories);
   const createdAt = new Date().toISOString();
   const version = str(p, 'version') ?? `cat-${createdAt.slice(0, 10)}`;
   const file = toCategoryModelFile(
@@ -186,9 +195,13 @@ function trainCategories(p: Parsed): number {
       compat: compatMatrix(gold.map((g) => ({ label: g.label, category: g.primary })), l1Labels, categories, catalog, fit.params.alpha).map((r) => r.map((v) => Number(v.toPrecision(6)))),
       teacherT: fit.params.teacherT,
       temperature: Number(fit.params.temperature.toPrecision(6)),
-      trainedOn: [{ file: basename(abs(labelsFile)), rows: gold.length }, { file: 'catalog subcategories (name + keywords)', rows: catalog.subcategories.length }],
+      trainedOn: [
+        { file: basename(abs(labelsFile)), rows: gold.length },
+        { file: 'catalog subcategories (name + keywords)', rows: catalog.subcategories.length },
+        ...(weak && repliesFile ? [{ file: `${basename(abs(repliesFile))} (weak labels, weight ${weakWeight})`, rows: weak.docs.length }] : []),
+      ],
       createdAt,
-      notes: `category teacher: NB-SVM (dual CD, C ${TEACHER_TRAIN_OPTIONS.C}, balanced) on annotated messages, their notes and the catalog's names/keywords; mixed with label model ${labelModel.version} through P(category | label); teacherT, alpha by 5-fold CV NLL, temperature fitted on the same out-of-fold rows (bench/classify/category-cv.ts)`,
+      notes: `category teacher: NB-SVM (dual CD, C ${TEACHER_TRAIN_OPTIONS.C}, balanced) on annotated messages, their notes and the catalog's names/keywords${weak ? `, ${weak.docs.length} weak labels from government replies at weight ${weakWeight}` : ''}; mixed with label model ${labelModel.version} through P(category | label); teacherT, alpha by 5-fold CV NLL, temperature fitted on the same out-of-fold rows (bench/classify/category-cv.ts)`,
       cv: { rows: evalRows.length, nll: Number(fit.nll.toFixed(4)), threshold: th.threshold, triageShare: Number(th.triageShare.toFixed(4)), acceptableOrTriage: Number(th.acceptableOrTriage.toFixed(4)), routedAcceptable: Number(th.routedAcceptable.toFixed(4)) },
     },
     TEACHER_TRAIN_OPTIONS,
