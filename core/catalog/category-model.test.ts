@@ -1,7 +1,7 @@
 import { loadCatalog } from './catalog';
-import { catalogDocuments, compatMatrix, loadCategoryModel, mixInto } from './category-model';
+import { catalogDocuments, compatMatrix, loadCategoryModel, mixInto, teacherModel, trainTeacher, TEACHER_TRAIN_OPTIONS, type TeacherDocument } from './category-model';
 import { goldFolds } from './category-train';
-import { loadModel } from './model';
+import { loadModel, trainSoftmax, vectorize } from './model';
 
 const catalog = loadCatalog();
 const categories = catalog.categories.map((c) => c.code);
@@ -52,5 +52,41 @@ describe('category model', () => {
     expect(m.fits(catalog)).toBe(true);
     expect(m.mixesWith(loadModel())).toBe(true);
     expect(m.categories).toEqual(categories);
+  });
+});
+
+describe('teacher instance weights', () => {
+  // small options: the behaviour, not the shipped size
+  const o = { ...TEACHER_TRAIN_OPTIONS, bits: 14 };
+  const categories = ['C12', 'C18'];
+  const base = [
+    { text: '派出所民警出警处理打架斗殴', label: 'C12' },
+    { text: '民政局低保评定困难家庭救助', label: 'C18' },
+  ];
+  const winner = (docs: TeacherDocument[]): string => {
+    const m = teacherModel(categories, 'w', o, trainTeacher(docs, categories, o));
+    const z = new Float64Array(2);
+    m.margins('社区老人求助邻里纠纷', z);
+    return (z[0] as number) > (z[1] as number) ? 'C12' : 'C18';
+  };
+
+  it('a text labelled twice goes to the label of the heavier document', () => {
+    const a = winner([...base, { text: '社区老人求助邻里纠纷', label: 'C12', weight: 1 }, { text: '社区老人求助邻里纠纷', label: 'C18', weight: 0.1 }]);
+    const b = winner([...base, { text: '社区老人求助邻里纠纷', label: 'C12', weight: 0.1 }, { text: '社区老人求助邻里纠纷', label: 'C18', weight: 1 }]);
+    expect([a, b]).toEqual(['C12', 'C18']);
+  });
+
+  it('weights of 1 train the same model as no weights (the solver path with weights)', () => {
+    const docs = [...base, { text: '社区老人求助邻里纠纷', label: 'C12' }];
+    const { vecs } = vectorize(docs.map((d) => d.text), o);
+    const y = Int32Array.from(docs.map((d) => categories.indexOf(d.label)));
+    const plain = trainSoftmax(vecs, y, 2, o);
+    const ones = trainSoftmax(vecs, y, 2, o, undefined, new Float64Array(docs.length).fill(1));
+    expect(Array.from(ones.bias)).toEqual(Array.from(plain.bias));
+    expect(Buffer.from(ones.w.buffer).equals(Buffer.from(plain.w.buffer))).toBe(true);
+  });
+
+  it('refuses a weight that is not > 0', () => {
+    expect(() => trainTeacher([...base, { text: '社区老人求助邻里纠纷', label: 'C12', weight: 0 }, { text: 'x', label: 'C18', weight: 0.5 }], categories, o)).toThrow(/weight/);
   });
 });
