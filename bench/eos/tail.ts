@@ -64,6 +64,10 @@ export class ConcurrentConsumer {
     );
     c.on('event.error', () => undefined);
     await new Promise<void>((resolve, reject) => c.connect({ timeout: 30000 }, (err) => (err ? reject(new Error(err.message)) : resolve())));
+    // consume(500) returns what is queued once one record came (within 100 ms), instead of waiting up
+    // to a second per record until 500 are there: arrival times are when records became visible
+    c.setDefaultConsumeTimeout(100);
+    (c as unknown as { setDefaultIsTimeoutOnlyForFirstMessage(v: boolean): void }).setDefaultIsTimeoutOnlyForFirstMessage(true);
     c.assign(assignment);
     this.c = c;
     this.loop = this.run(c);

@@ -15,9 +15,10 @@
  * Prints a JSON line per figure and a summary table. Needs a broker (KAFKA_BROKERS, default
  * 127.0.0.1:9092) and Go (the load generator is built on first use into a temp dir).
  *
- *   npm run build && node dist/bench/fleet/bench.js [--n 20000] [--partitions 6] [--concurrency 64]
+ *   npm run build && node dist/bench/fleet/bench.js [--n 20000] [--partitions 6] [--concurrency 64] [--sections ABC]
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { createReadStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,6 +28,7 @@ import { request } from 'undici';
 import { KafkaAdmin } from '../../core/kafka/admin';
 import { KafkaLog } from '../../core/kafka/log';
 import { PartitionReader } from '../../core/kafka/reader';
+import { ConcurrentConsumer } from '../eos/tail';
 import { silentLogger } from '../../core/logger';
 import { topicsFor } from '../../core/outputs/topics';
 import type { OutRecord } from '../../core/outputs/output';
@@ -39,6 +41,11 @@ const arg = (name: string, def: number): number => {
   return i >= 0 ? Number(process.argv[i + 1]) : def;
 };
 const N = arg('--n', 20000);
+/** Which parts to run (`--sections C`: end to end only); B needs A's records, so B runs A too. */
+const SECTIONS = (() => {
+  const i = process.argv.indexOf('--sections');
+  return i >= 0 ? String(process.argv[i + 1]).toUpperCase() : 'ABC';
+})();
 const P = arg('--partitions', 6);
 const C = arg('--concurrency', 64);
 const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
@@ -48,6 +55,7 @@ const root = packageRoot();
 const dir = mkdtempSync(join(tmpdir(), 'bench-fleet-'));
 const cli = join(root, 'dist', 'core', 'cli', 'main.js');
 const out: Record<string, unknown>[] = [];
+const execFileAsync = promisify(execFile);
 const emit = (o: Record<string, unknown>): void => {
   out.push(o);
   process.stdout.write(JSON.stringify(o) + '\n');
@@ -125,9 +133,14 @@ function cpuSeconds(pid: number): number {
   return (Number(f[11]) + Number(f[12])) / 100;
 }
 
-function runLoad(bin: string, url: string, file: string, extra: string[]): Record<string, number | Record<string, number>> {
-  const res = execFileSync(bin, ['-url', url, '-secret', SECRET, '-bodies', file, '-concurrency', String(C), ...extra], { encoding: 'utf8', maxBuffer: 1 << 24 });
-  return JSON.parse(res.trim().split('\n').pop() as string) as Record<string, number | Record<string, number>>;
+/**
+ * Runs the load generator to its end. Asynchronously: a synchronous child would block this process's
+ * event loop, and the ticket tail of part C would only see the tickets when the load ended (the
+ * first version did, and reported the run's length as the latency).
+ */
+async function runLoad(bin: string, url: string, file: string, extra: string[]): Promise<Record<string, number | Record<string, number>>> {
+  const { stdout } = await execFileAsync(bin, ['-url', url, '-secret', SECRET, '-bodies', file, '-concurrency', String(C), ...extra], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  return JSON.parse(stdout.trim().split('\n').pop() as string) as Record<string, number | Record<string, number>>;
 }
 
 async function stop(p: ChildProcess): Promise<void> {
@@ -159,12 +172,20 @@ async function main(): Promise<void> {
   const admin = new KafkaAdmin(testConnection(''));
   await admin.connect();
 
+  if (/[AB]/.test(SECTIONS)) await tiersAB(file, bin, admin);
+  if (SECTIONS.includes('C')) await endToEnd(file, bin);
+  await admin.disconnect();
+  process.stdout.write('\n' + out.map((o) => `${String(o.figure).padEnd(60)} ${JSON.stringify(Object.fromEntries(Object.entries(o).filter(([k]) => k !== 'figure')))}`).join('\n') + '\n');
+}
+
+/** A (intake tier and its raw-producer peer) and B (1, 2, 3 processors over A's reports). */
+async function tiersAB(file: string, bin: string, admin: KafkaAdmin): Promise<void> {
   // A. intake tier alone, and the raw producer with the same batching
   const nsA = `bench${Date.now().toString(36)}a.`;
   const intake = startHub(config(nsA, 18181, 18191), 'intake', 'bench-intake');
   await ready(18181);
   const cpu0 = cpuSeconds(intake.pid as number);
-  const a = runLoad(bin, 'http://127.0.0.1:18181/intake/app', file, ['-n', String(N)]);
+  const a = await runLoad(bin, 'http://127.0.0.1:18181/intake/app', file, ['-n', String(N)]);
   const hubCpu = cpuSeconds(intake.pid as number) - cpu0;
   emit({ figure: 'A intake tier', ...a, hub_cpu_us_per_report: Math.round((hubCpu / N) * 1e6) });
   await stop(intake);
@@ -197,6 +218,7 @@ async function main(): Promise<void> {
   emit({ figure: 'A peer: raw transactional producer, same batching, same bytes', sent: records.length, ok_per_second: records.length / secs, p50_ms: lat[Math.floor(lat.length / 2)], p99_ms: lat[Math.floor(lat.length * 0.99)], cpu_us_per_record: Math.round(((pc.user + pc.system) / records.length)) });
   await peerLog.stop();
 
+  if (!SECTIONS.includes('B')) return;
   // B. processors: the reports of A, consumed by 1, 2, 3 instances (a fresh namespace each: copied input)
   for (const k of [1, 2, 3]) {
     const ns = `bench${Date.now().toString(36)}k${k}.`;
@@ -215,8 +237,11 @@ async function main(): Promise<void> {
     emit({ figure: `B processors x${k}`, reports: records.length, seconds: secsK, reports_per_second: records.length / secsK, per_partition_per_second: records.length / secsK / P, cpu_us_per_report: Math.round((cpu / records.length) * 1e6), note: 'includes start-up and restore (empty)' });
     for (const p of procs) await stop(p);
   }
+}
 
-  // C. end to end on one --role all hub: at 100/s and at saturation
+/** C: end to end on one --role all hub, at 100/s and at saturation. */
+async function endToEnd(file: string, bin: string): Promise<void> {
+  const warm = warmBodies(file, 200);
   for (const [name, extra] of [
     ['C e2e at 100/s', ['-rate', '100', '-n', String(Math.min(N, 3000))]],
     ['C e2e at saturation', ['-n', String(N)]],
@@ -224,59 +249,65 @@ async function main(): Promise<void> {
     const ns = `bench${Date.now().toString(36)}e.`;
     const hub = startHub(config(ns, 18300, 18310), 'all', 'bench-all');
     await ready(18300);
+    const tailer = await tailTickets(ns);
+    // warm-up: /readyz does not wait for the processor's first assignment; 200 reports at 50/s and
+    // their tickets, so that the measured run starts with partitions assigned and models loaded
+    await runLoad(bin, 'http://127.0.0.1:18300/intake/app', warm, ['-rate', '50', '-n', '200']);
+    await tailer.until(200);
+    tailer.reset();
     const cpuS = cpuSeconds(hub.pid as number);
-    const tailer = tailTickets(ns);
-    const r = runLoad(bin, 'http://127.0.0.1:18300/intake/app', file, [...extra]);
+    const r = await runLoad(bin, 'http://127.0.0.1:18300/intake/app', file, [...extra]);
     const sent = Number((r.statuses as Record<string, number>)['202'] ?? 0);
     await tailer.until(sent);
     const hubCpu2 = cpuSeconds(hub.pid as number) - cpuS;
-    const e2e = tailer.latencies().sort((x, y) => x - y);
-    emit({ figure: name, ...r, ticket_p50_ms: e2e[Math.floor(e2e.length / 2)], ticket_p99_ms: e2e[Math.floor(e2e.length * 0.99)], hub_cpu_us_per_ticket: Math.round((hubCpu2 / Math.max(1, sent)) * 1e6) });
+    const inOrder = tailer.latencies();
+    // the median of each tenth of the tickets, in arrival order: flat when the hub keeps up, rising when a backlog builds
+    const tenths = Array.from({ length: 10 }, (_, k) => {
+      const part = inOrder.slice(Math.floor((k * inOrder.length) / 10), Math.floor(((k + 1) * inOrder.length) / 10)).sort((x, y) => x - y);
+      return part[Math.floor(part.length / 2)] ?? null;
+    });
+    const e2e = [...inOrder].sort((x, y) => x - y);
+    emit({ figure: name, ...r, ticket_p50_ms: e2e[Math.floor(e2e.length / 2)], ticket_p99_ms: e2e[Math.floor(e2e.length * 0.99)], ticket_p50_ms_by_tenth: tenths, hub_cpu_us_per_ticket: Math.round((hubCpu2 / Math.max(1, sent)) * 1e6) });
     await tailer.stop();
     await stop(hub);
   }
-  await admin.disconnect();
-  process.stdout.write('\n' + out.map((o) => `${String(o.figure).padEnd(60)} ${JSON.stringify(Object.fromEntries(Object.entries(o).filter(([k]) => k !== 'figure')))}`).join('\n') + '\n');
 }
 
-/** A read_committed tail of the tickets topic: report → ticket latency (now − receivedAt). */
-function tailTickets(ns: string): { until(n: number): Promise<void>; latencies(): number[]; stop(): Promise<void> } {
-  const reader = new PartitionReader(testConnection(ns), 'bench-tail');
-  const lat: number[] = [];
+/**
+ * A read_committed tail of the tickets topic: report → ticket visible latency (arrival − the
+ * ticket's receivedAt), by the streaming consumer of bench/eos/tail.ts.
+ */
+async function tailTickets(ns: string): Promise<{ until(n: number): Promise<void>; latencies(): number[]; reset(): void; stop(): Promise<void> }> {
+  const topic = topicsFor(ns).tickets;
+  const tail = new ConcurrentConsumer(testConnection(ns), [topic]);
+  let lat: number[] = [];
   let seen = 0;
-  let stopped = false;
-  const pos = new Map<number, bigint>();
-  const loop = (async () => {
-    while (!stopped) {
-      try {
-        const marks = await reader.watermarks(topicsFor(ns).tickets);
-        await reader.read(
-          marks.map((m) => ({ topic: topicsFor(ns).tickets, partition: m.partition, from: pos.get(m.partition) ?? m.low, to: m.high })),
-          (r) => {
-            if (r.value === null) return;
-            const t = JSON.parse(r.value) as { source: { receivedAt: string } };
-            lat.push(Date.now() - Date.parse(t.source.receivedAt));
-            seen++;
-          },
-        );
-        for (const m of marks) pos.set(m.partition, m.high);
-      } catch {
-        // topic not created yet
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  })();
+  tail.onRecord = (_t, m, at) => {
+    if (!m.value) return;
+    const t = JSON.parse(m.value.toString()) as { source: { receivedAt: string } };
+    lat.push(at - Date.parse(t.source.receivedAt));
+    seen++;
+  };
+  await tail.start();
   return {
     async until(n: number) {
       while (seen < n) await new Promise((r) => setTimeout(r, 100));
     },
     latencies: () => lat,
-    async stop() {
-      stopped = true;
-      await loop;
-      await reader.close();
+    reset() {
+      lat = [];
+      seen = 0;
     },
+    stop: () => tail.stop(),
   };
+}
+
+/** `n` more bodies for a warm-up: the first ones of `file`, with their own report ids and texts. */
+function warmBodies(file: string, n: number): string {
+  const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).slice(0, n);
+  const out = join(dir, 'warm.jsonl');
+  writeFileSync(out, lines.map((l, i) => { const b = JSON.parse(l) as { reportId: string; text: string }; return JSON.stringify({ ...b, reportId: `W-${b.reportId}-${i}`, text: `${b.text}（预热${i}）` }); }).join('\n') + '\n');
+  return out;
 }
 
 main().catch((e: unknown) => {

@@ -96,9 +96,10 @@ export class KafkaProcessor {
       'partition.assignment.strategy': 'cooperative-sticky',
       'session.timeout.ms': this.o.sessionTimeoutMs,
       'heartbeat.interval.ms': Math.max(500, Math.floor(this.o.sessionTimeoutMs / 4)),
-      // -1: each batch is everything fetched for the partition (bounded by max.partition.fetch.bytes), so
-      // a transaction covers as many records as are available instead of the client's adaptive cache size
-      'js.consumer.max.batch.size': -1,
+      // at most maxBatchRecords per batch (one transaction), as docs/configuration.md says: after an
+      // outage's backlog an unbounded batch (-1) would be one transaction of everything fetched,
+      // which can outlast transactionTimeoutMs
+      'js.consumer.max.batch.size': this.o.maxBatchRecords,
       'max.partition.fetch.bytes': 2 * 1024 * 1024,
       rebalance_cb: (err: { code: number }, assignment: { topic: string; partition: number }[]) => this.onRebalance(err.code, assignment),
       kafkaJS: { logger: kjsLogger(logger) },
