@@ -222,8 +222,9 @@ export function trainTeacher(docs: TeacherDocument[], categories: readonly strin
     docs.map((d) => d.text),
     o,
   );
-  const weighted = docs.some((d) => d.weight !== undefined && d.weight !== 1);
-  const { w, bias } = trainSoftmax(vecs, y, categories.length, o, undefined, weighted ? Float64Array.from(docs.map((d) => d.weight ?? 1)) : undefined);
+  // weights only when a document has one (the SGD solver takes none)
+  const weights = docs.some((d) => d.weight !== undefined) ? Float64Array.from(docs.map((d) => d.weight ?? 1)) : undefined;
+  const { w, bias } = trainSoftmax(vecs, y, categories.length, o, undefined, weights);
   return { w, idf, bias };
 }
 

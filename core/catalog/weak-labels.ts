@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readJsonl } from '../cluster/tipdm';
 import { ConfigError } from '../errors';
 import type { Catalog } from './catalog';
 import type { TeacherDocument } from './category-model';
@@ -70,7 +70,8 @@ const WINDOW = 16;
  * Teacher documents from a replies file: title + detail (as the message-board texts are laid out),
  * labelled with `replyCategory`, at `weight`. Messages whose title or detail also occurs in one of
  * `exclude` (the annotated training texts: CV would otherwise see an evaluated message's text with
- * a label) are left out: a title, or the first or last 16 characters of the detail, found in one. Returns the documents and how many rows were read.
+ * a label) are left out: a title, or the first or last 16 characters of the detail, found in one.
+ * Returns the documents and how many rows were read.
  */
 export function replyWeakDocuments(file: string, catalog: Catalog, weight: number, exclude: readonly string[]): { docs: TeacherDocument[]; rows: number; excluded: number } {
   for (const { category } of REPLY_UNIT_CATEGORIES) if (!catalog.category(category)) throw new ConfigError(`weak labels from replies are written for the default catalog; category ${category} is not in this catalog`);
@@ -81,29 +82,20 @@ export function replyWeakDocuments(file: string, catalog: Catalog, weight: numbe
   const docs: TeacherDocument[] = [];
   let rows = 0;
   let excluded = 0;
-  readFileSync(file, 'utf8')
-    .split('\n')
-    .forEach((line, i) => {
-      if (!line.trim()) return;
-      let r: Record<string, unknown>;
-      try {
-        r = JSON.parse(line) as Record<string, unknown>;
-      } catch {
-        throw new ConfigError(`${file}:${i + 1}: not a JSON object`);
-      }
-      rows++;
-      const title = typeof r.title === 'string' ? r.title.trim() : '';
-      const detail = typeof r.detail === 'string' ? r.detail.trim() : '';
-      const reply = typeof r.reply === 'string' ? r.reply : '';
-      if (!detail || !reply) return;
-      const category = replyCategory(reply);
-      if (!category) return;
-      const d = key(detail);
-      if (inExcluded(key(title)) || inExcluded(d) || inExcluded(d.slice(-WINDOW))) {
-        excluded++;
-        return;
-      }
-      docs.push({ text: `${title}${detail}`, label: category, weight });
-    });
+  for (const r of readJsonl<Record<string, unknown>>(file)) {
+    rows++;
+    const title = typeof r.title === 'string' ? r.title.trim() : '';
+    const detail = typeof r.detail === 'string' ? r.detail.trim() : '';
+    const reply = typeof r.reply === 'string' ? r.reply : '';
+    if (!detail || !reply) continue;
+    const category = replyCategory(reply);
+    if (!category) continue;
+    const d = key(detail);
+    if (inExcluded(key(title)) || inExcluded(d) || inExcluded(d.slice(-WINDOW))) {
+      excluded++;
+      continue;
+    }
+    docs.push({ text: `${title}${detail}`, label: category, weight });
+  }
   return { docs, rows, excluded };
 }
