@@ -10,6 +10,7 @@ import { topicsFor } from '../outputs/topics';
 import { defaultStages } from '../stages';
 import { dropNamespace, kafkaOutput, readTopic, testConnection, testNamespace } from '../testing/kafka';
 import { residentReport, signedHeaders, TEST_SECRET } from '../testing/signed';
+import { runTag } from '../testing/run-tag';
 import { until } from '../testing/wait';
 import { MergeMap } from './tipdm';
 
@@ -27,7 +28,8 @@ import { MergeMap } from './tipdm';
  * with different dedup keys pass through different intake.reports.v1 partitions: each report is
  * delivered only once the previous one's ticket is published, so the order is the posting order.
  */
-const run = randomUUID().replace(/-/g, '').slice(0, 8);
+// letters only: a digit tag could make a source id look like a landline, and the hub would publish a token
+const run = runTag();
 const ns = testNamespace('cl');
 const conn = testConnection(ns);
 const agent = new Agent({ connections: 8, pipelining: 0 });
