@@ -12,6 +12,7 @@ import { IntakePipeline, type Source } from './fleet/intake';
 import { LocalityResolver } from './fleet/locality';
 import { DedupTask, TicketTask, type Task, type TaskDeps } from './fleet/tasks';
 import { KafkaLeases, KafkaSourceSession } from './kafka/leases';
+import { withDeadline } from './kafka/client';
 import { KafkaLog } from './kafka/log';
 import { KafkaProcessor, type TaskFactory } from './kafka/processor';
 import { createLogger, type Logger } from './logger';
@@ -351,27 +352,7 @@ export class Hub {
     this.dlqFeed = new DeadLetterFeed(this.log, this.topics.dlq, (dl: DeadLetter) => this.deadLetters.add(dl));
     this.dlqFeed.start();
     if (this.runsProcessor) {
-      const factory = this.taskFactory();
-      if (this.log instanceof KafkaLog) {
-        const k = this.config.output.kafka;
-        this.processor = new KafkaProcessor({
-          conn: this.log.conn,
-          topics: this.topics,
-          instanceId: this.instanceId,
-          transactionTimeoutMs: k.transactionTimeoutMs,
-          callTimeoutMs: k.callTimeoutMs,
-          compression: k.compression,
-          maxBatchRecords: k.maxBatchRecords,
-          sessionTimeoutMs: k.sessionTimeoutMs,
-          tasks: factory,
-          metrics: this.metrics,
-          logger: this.logger.child({ component: 'processor' }),
-          onFatal: this.onFatal,
-          testAbortRatio: this.config.processor.testAbortRatio,
-        });
-      } else {
-        this.processor = new EmbeddedProcessor(this.log as EmbeddedLog, this.topics, factory, this.logger.child({ component: 'processor' }));
-      }
+      this.processor = this.makeProcessor();
       await this.processor.start();
     }
     if (this.runsIntake) {
@@ -383,6 +364,59 @@ export class Hub {
       await this.startLeases();
     }
     this.phase = 'running';
+  }
+
+  private makeProcessor(): EmbeddedProcessor | KafkaProcessor {
+    const factory = this.taskFactory();
+    if (this.log instanceof KafkaLog) {
+      const k = this.config.output.kafka;
+      return new KafkaProcessor({
+        conn: this.log.conn,
+        topics: this.topics,
+        instanceId: this.instanceId,
+        transactionTimeoutMs: k.transactionTimeoutMs,
+        callTimeoutMs: k.callTimeoutMs,
+        compression: k.compression,
+        maxBatchRecords: k.maxBatchRecords,
+        sessionTimeoutMs: k.sessionTimeoutMs,
+        tasks: factory,
+        metrics: this.metrics,
+        logger: this.logger.child({ component: 'processor' }),
+        onFatal: this.onFatal,
+        testAbortRatio: this.config.processor.testAbortRatio,
+      });
+    }
+    return new EmbeddedProcessor(this.log as EmbeddedLog, this.topics, factory, this.logger.child({ component: 'processor' }));
+  }
+
+  /**
+   * Replaces the Kafka processor by a new one, as the process's restart would after a fatal
+   * outcome (the new one re-initialises the same transactional id, which fences the old, and
+   * restores its tasks from the changelogs). For tests and in-process supervisors whose `onFatal`
+   * cannot exit: production exits instead (crash-only rule). The old processor has stopped
+   * consuming at its fatal; its stop is bounded by the call timeout, and the new one's start is
+   * retried with jittered backoff while the broker is unreachable.
+   */
+  async restartProcessor(): Promise<void> {
+    if (!(this.processor instanceof KafkaProcessor) || this.phase === 'stopping' || this.phase === 'stopped') return;
+    const old = this.processor;
+    this.processor = null;
+    const callTimeoutMs = this.config.output.kafka.callTimeoutMs;
+    await withDeadline(old.stop(), 2 * callTimeoutMs, 'stop of the failed processor').catch(() => undefined);
+    await backOff(
+      async () => {
+        if (this.phase === 'stopping' || this.phase === 'stopped') return;
+        const p = this.makeProcessor();
+        try {
+          await p.start();
+        } catch (e) {
+          await withDeadline(p.stop(), callTimeoutMs, 'stop of a processor that did not start').catch(() => undefined);
+          throw e;
+        }
+        this.processor = p;
+      },
+      { numOfAttempts: Number.MAX_SAFE_INTEGER, startingDelay: 500, maxDelay: 15000, jitter: 'full', retry: () => this.phase !== 'stopping' && this.phase !== 'stopped' },
+    );
   }
 
   /** Poll leases: on Kafka, a consumer group hands out sources; the embedded log has one owner. */

@@ -152,6 +152,11 @@ export class KafkaProcessor {
     if (this.stopping || this.failed) return;
     this.failed = true;
     this.o.logger.error('processor: fatal, exiting (crash-only rule)', { reason, err });
+    // Nothing more may be processed until the process is gone (onBatch refuses every batch): the
+    // failed batch's task state has advanced past records whose transaction did not commit, so a
+    // re-delivery would be dropped as a duplicate. Only a restart (state restored from the
+    // changelogs) may consume again. (Not consumer.pause: the client defers it past a running
+    // batch and then throws from its run loop once the consumer is disconnected.)
     this.o.onFatal(reason, err);
   }
 
@@ -233,6 +238,11 @@ export class KafkaProcessor {
 
   private async onBatch(p: KafkaJS.EachBatchPayload): Promise<void> {
     const { batch } = p;
+    if (this.failed) {
+      // re-delivered until the exit; slowed so that the refusals do not spin
+      await new Promise((r) => setTimeout(r, 1000).unref());
+      throw new Error('processor failed (crash-only rule): no batch is processed before the restart');
+    }
     if (batch.messages.length === 0 || p.isStale()) return;
     const key = `${batch.topic}/${batch.partition}`;
     const task = this.tasks.get(key);
