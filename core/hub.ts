@@ -67,9 +67,10 @@ export interface HubOptions {
   /**
    * Called when the processor hits an uncertain or fatal transactional outcome; the process must
    * exit (crash-only rule). Default: log and exit with code 70 (`crashExit`: SIGKILL after 5 s when a
-   * native Kafka call holds the exit).
+   * native Kafka call holds the exit). Tests, which cannot exit, pass `restartOnFatal`
+   * (`core/testing/fatal.ts`: `hub.restartProcessor()`, what the restart does).
    */
-  onFatal?: (reason: string, err: unknown) => void;
+  onFatal?: (reason: string, err: unknown, hub: Hub) => void;
   /** Where audit records go; default: `intake.audit.v1` on the log. */
   audit?: AuditSink;
   /** The log to use instead of the configured one (check-config builds a hub on a null log). */
@@ -107,7 +108,7 @@ export class Hub {
   private readonly logger: Logger;
   private readonly clock: Clock;
   private readonly stages: StageFactory;
-  private readonly onFatal: (reason: string, err: unknown) => void;
+  private readonly onFatal: (reason: string, err: unknown, hub: Hub) => void;
   private phase: 'created' | 'starting' | 'running' | 'stopping' | 'stopped' = 'created';
   private readonly liveness: EventLoopWatch;
   private readonly tokens: TokenStore;
@@ -382,7 +383,7 @@ export class Hub {
         tasks: factory,
         metrics: this.metrics,
         logger: this.logger.child({ component: 'processor' }),
-        onFatal: this.onFatal,
+        onFatal: (reason, err) => this.onFatal(reason, err, this),
         testAbortRatio: this.config.processor.testAbortRatio,
       });
     }

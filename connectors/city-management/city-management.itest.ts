@@ -1,4 +1,5 @@
 import { runTag } from '../../core/testing/run-tag';
+import { restartOnFatal } from '../../core/testing/fatal';
 import { Registry } from 'prom-client';
 import { validateConfig } from '../../core/config/config';
 import { Hub } from '../../core/hub';
@@ -47,7 +48,7 @@ function makeHub(): Hub {
       ],
     }),
     // the same instance id on every start: a restart of one instance
-    { logger: silentLogger, registry: new Registry(), instanceId: `cm-${run}`, onFatal: (reason) => { throw new Error(`processor fatal: ${reason}`); } },
+    { logger: silentLogger, registry: new Registry(), instanceId: `cm-${run}`, onFatal: restartOnFatal },
   );
 }
 

@@ -1,4 +1,5 @@
 import { runTag } from '../../core/testing/run-tag';
+import { restartOnFatal } from '../../core/testing/fatal';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { jetstream, jetstreamManager, type ConsumerInfo, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
@@ -90,7 +91,7 @@ function hubConfig(durableName: string): HubConfig {
 }
 
 function makeHub(durableName: string): { hub: Hub; out: WriteGate } {
-  const hub = new Hub(hubConfig(durableName), { logger: silentLogger, registry: new Registry(), instanceId: `gw-${run}`, onFatal: (reason) => { throw new Error(`processor fatal: ${reason}`); } });
+  const hub = new Hub(hubConfig(durableName), { logger: silentLogger, registry: new Registry(), instanceId: `gw-${run}`, onFatal: restartOnFatal });
   return { hub, out: new WriteGate(hub.log) };
 }
 

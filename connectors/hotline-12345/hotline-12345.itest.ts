@@ -1,4 +1,5 @@
 import { runTag } from '../../core/testing/run-tag';
+import { restartOnFatal } from '../../core/testing/fatal';
 import { Registry } from 'prom-client';
 import { bearer, TEST_TOKEN_ENTRIES } from '../../core/testing/admin';
 import { request } from 'undici';
@@ -59,7 +60,7 @@ function makeHub(): Hub {
     ],
   });
   // the same instance id on every start: a restart of one instance, as a StatefulSet would do
-  return new Hub(config, { logger: silentLogger, registry: new Registry(), instanceId: `hl-${run}`, onFatal: (reason) => { throw new Error(`processor fatal: ${reason}`); } });
+  return new Hub(config, { logger: silentLogger, registry: new Registry(), instanceId: `hl-${run}`, onFatal: restartOnFatal });
 }
 
 async function health(h: Hub): Promise<ConnectorHealth> {

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { restartOnFatal } from '../../core/testing/fatal';
 import { runTag } from '../../core/testing/run-tag';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -42,7 +43,7 @@ beforeAll(async () => {
       output: kafkaOutput(ns, { writeTimeoutMs: 5000, connectionTimeoutMs: 1000 }),
       connectors: [{ id: connectorId, type: 'mapped-webhook', config }],
     }),
-    { logger: silentLogger, registry: new Registry(), instanceId: `mw-${run}`, onFatal: (reason) => { throw new Error(`processor fatal: ${reason}`); } },
+    { logger: silentLogger, registry: new Registry(), instanceId: `mw-${run}`, onFatal: restartOnFatal },
   );
   await hub.start();
   base = await hub.listen();

@@ -1,4 +1,5 @@
 import { runTag } from '../../core/testing/run-tag';
+import { restartOnFatal } from '../../core/testing/fatal';
 import { Registry } from 'prom-client';
 import { validateConfig } from '../../core/config/config';
 import { Hub } from '../../core/hub';
@@ -50,7 +51,7 @@ function makeHub(): Hub {
       ],
     }),
     // a restart keeps its instance id, as a restarted pod does
-    { logger: silentLogger, registry: new Registry(), instanceId: `mb-${run}`, onFatal: (reason) => { throw new Error(`processor fatal: ${reason}`); } },
+    { logger: silentLogger, registry: new Registry(), instanceId: `mb-${run}`, onFatal: restartOnFatal },
   );
 }
 

@@ -1,4 +1,5 @@
 import { runTag } from '../../core/testing/run-tag';
+import { restartOnFatal } from '../../core/testing/fatal';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
@@ -61,7 +62,7 @@ beforeAll(async () => {
         { id: realId, type: 'open311', config: { basePath: `/open311/${realId}/v2`, apiKeys: [KEY], services: { source: 'config', list: unique } } },
       ],
     }),
-    { logger: silentLogger, registry: new Registry(), instanceId: `o311-${run}`, onFatal: (reason) => { throw new Error(`processor fatal: ${reason}`); } },
+    { logger: silentLogger, registry: new Registry(), instanceId: `o311-${run}`, onFatal: restartOnFatal },
   );
   await hub.start();
   base = await hub.listen();

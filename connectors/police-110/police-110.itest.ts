@@ -1,4 +1,5 @@
 import { runTag } from '../../core/testing/run-tag';
+import { restartOnFatal } from '../../core/testing/fatal';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
@@ -45,7 +46,7 @@ beforeAll(async () => {
     output: kafkaOutput(ns, { writeTimeoutMs: 5000, connectionTimeoutMs: 1000 }),
     connectors: [{ id: connectorId, type: 'police-110', config: { secrets: [TEST_SECRET], maxBodyBytes: 262144 } }],
   });
-  hub = new Hub(config, { logger: silentLogger, registry: new Registry(), instanceId: `p110-${run}`, onFatal: (reason) => { throw new Error(`processor fatal: ${reason}`); } });
+  hub = new Hub(config, { logger: silentLogger, registry: new Registry(), instanceId: `p110-${run}`, onFatal: restartOnFatal });
   await hub.start();
   base = await hub.listen();
 });

@@ -1,4 +1,5 @@
 import { runTag } from '../../core/testing/run-tag';
+import { restartOnFatal } from '../../core/testing/fatal';
 import { Registry } from 'prom-client';
 import { Agent, request } from 'undici';
 import { validateConfig } from '../../core/config/config';
@@ -23,17 +24,6 @@ const prefix = `RA-${run}-`;
 const agent = new Agent({ connections: 64, pipelining: 0 });
 
 let hub: Hub;
-/**
- * The processor's crash-only exit, as the restarted process would continue: a broker stop can make
- * a transaction's outcome uncertain (e.g. its flush outlives the call timeout), production then
- * exits, and the new process restores its state from the changelogs. Here the hub replaces its
- * processor in place; the tests still require every acknowledged post to become one ticket.
- */
-const fatals: string[] = [];
-function restartAfterFatal(reason: string): void {
-  fatals.push(reason);
-  void hub.restartProcessor();
-}
 let base: string;
 
 function report(i: number, extra: Record<string, unknown> = {}): Buffer {
@@ -72,7 +62,7 @@ beforeAll(async () => {
     output: kafkaOutput(ns, { writeTimeoutMs: 5000, connectionTimeoutMs: 1000 }),
     connectors: [{ id: connectorId, type: 'resident-app', config: { secrets: [TEST_SECRET], maxBodyBytes: 65536 } }],
   });
-  hub = new Hub(config, { logger: silentLogger, registry: new Registry(), instanceId: `ra-${run}`, onFatal: (reason) => restartAfterFatal(reason) });
+  hub = new Hub(config, { logger: silentLogger, registry: new Registry(), instanceId: `ra-${run}`, onFatal: restartOnFatal });
   await hub.start();
   base = await hub.listen();
 });

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { restartOnFatal } from '../testing/fatal';
 import { Registry } from 'prom-client';
 import { Agent, request } from 'undici';
 import { validateConfig, type HubConfig } from '../config/config';
@@ -119,7 +120,7 @@ let hubs = 0;
 
 async function startHub(s: Stream): Promise<{ hub: Hub; base: string }> {
   const config = hubConfig(s);
-  const hub = new Hub(config, { logger: silentLogger, registry: new Registry(), stages: defaultStages(config).stages, instanceId: `cl-${run}-${hubs++}`, onFatal: (reason) => { throw new Error(`processor fatal: ${reason}`); } });
+  const hub = new Hub(config, { logger: silentLogger, registry: new Registry(), stages: defaultStages(config).stages, instanceId: `cl-${run}-${hubs++}`, onFatal: restartOnFatal });
   await hub.start();
   return { hub, base: await hub.listen() };
 }

@@ -1,4 +1,5 @@
 import { runTag } from '../testing/run-tag';
+import { restartOnFatal } from '../testing/fatal';
 import type { IncomingMessage } from 'node:http';
 import { Registry } from 'prom-client';
 import { Agent, request } from 'undici';
@@ -45,7 +46,7 @@ function makeHub(who: 'a' | 'b'): Hub {
       { id: 'hl', type: 'hotline-12345', config: { baseUrl: sim.url, pageSize: 20, ...FAST_POLLER, apiToken: `hub-${who}` } },
     ],
   });
-  return new Hub(config, { logger: silentLogger, registry: new Registry(), instanceId: `fleet-${run}-${who}`, onFatal: (r) => { throw new Error(`processor fatal: ${r}`); } });
+  return new Hub(config, { logger: silentLogger, registry: new Registry(), instanceId: `fleet-${run}-${who}`, onFatal: restartOnFatal });
 }
 
 async function startHub(who: 'a' | 'b'): Promise<void> {

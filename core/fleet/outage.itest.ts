@@ -1,4 +1,5 @@
 import { runTag } from '../testing/run-tag';
+import { restartOnFatal } from '../testing/fatal';
 import { Registry } from 'prom-client';
 import { request } from 'undici';
 import { validateConfig } from '../config/config';
@@ -21,7 +22,6 @@ const conn = testConnection(ns);
 const WRITE_TIMEOUT = 3000;
 let hub: Hub | null = null;
 
-/** A fatal processor outcome during the outage is followed by a restart, as the process's would be (crash-only rule). */
 function makeHub(): Hub {
   const config = validateConfig({
     server: { host: '127.0.0.1', port: 0 },
@@ -29,7 +29,7 @@ function makeHub(): Hub {
     output: kafkaOutput(ns, { writeTimeoutMs: WRITE_TIMEOUT, connectionTimeoutMs: 1000 }),
     connectors: [{ id: 'app', type: 'resident-app', config: { secrets: [TEST_SECRET] } }],
   });
-  return new Hub(config, { logger: silentLogger, registry: new Registry(), instanceId: `outage-${run}`, onFatal: () => void hub?.restartProcessor() });
+  return new Hub(config, { logger: silentLogger, registry: new Registry(), instanceId: `outage-${run}`, onFatal: restartOnFatal });
 }
 
 const body = (i: number): Buffer => Buffer.from(JSON.stringify(residentReport(i, { reportId: `RA-O-${run}-${i}` })));

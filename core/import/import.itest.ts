@@ -1,4 +1,5 @@
 import { runTag } from '../testing/run-tag';
+import { restartOnFatal } from '../testing/fatal';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,7 +70,7 @@ describe('intake-hub import on the real Kafka broker', () => {
   it('imports N records; the same file again (resumed, then --restart) adds no ticket', async () => {
     const args = ['--connector', connectorId, '--config', join(dir, 'hub.yaml'), '--concurrency', '16', join(dir, 'hist.jsonl')];
     expect(await importCommand(args)).toBe(0);
-    processor = new Hub(loadConfigFile(join(dir, 'hub.yaml'), {}), { role: 'processor', instanceId: `imp-proc-${run}`, logger: silentLogger, registry: new Registry(), onFatal: (r) => { throw new Error(r); } });
+    processor = new Hub(loadConfigFile(join(dir, 'hub.yaml'), {}), { role: 'processor', instanceId: `imp-proc-${run}`, logger: silentLogger, registry: new Registry(), onFatal: restartOnFatal });
     await processor.start();
     await until(`${N} tickets`, async () => (await ours()).length >= N, 120000, 500);
     let tickets = await ours();

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { restartOnFatal } from '../testing/fatal';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -106,7 +107,7 @@ describe('the hub on a secured Kafka', () => {
       connectors: [{ id: 'app', type: 'resident-app', config: { secrets: [TEST_SECRET] } }],
     });
     expect(JSON.stringify(config)).not.toContain(password);
-    const hub = new Hub(config, { logger: capture, registry: new Registry(), instanceId: `sec-${ns}`, onFatal: (r) => { throw new Error(r); } });
+    const hub = new Hub(config, { logger: capture, registry: new Registry(), instanceId: `sec-${ns}`, onFatal: restartOnFatal });
     const base = await hub.listen();
     await hub.start();
     try {
