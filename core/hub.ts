@@ -83,6 +83,9 @@ interface Instance {
   enabled: boolean;
 }
 
+/** Jittered backoff until the call succeeds or the hub stops (the log at start-up, a processor's restart). */
+const RETRY_FOREVER = { numOfAttempts: Number.MAX_SAFE_INTEGER, startingDelay: 500, maxDelay: 15000, jitter: 'full' as const };
+
 /**
  * One hub process: the log (embedded file or Kafka), the intake pipeline and connectors, the
  * processor, the HTTP server. `start` may be called before the log is reachable: it retries with
@@ -335,10 +338,7 @@ export class Hub {
         await this.log.start();
       },
       {
-        numOfAttempts: Number.MAX_SAFE_INTEGER,
-        startingDelay: 500,
-        maxDelay: 15000,
-        jitter: 'full',
+        ...RETRY_FOREVER,
         retry: (e: unknown) => {
           if (e instanceof ConfigError || this.phase !== 'starting') return false;
           if (attempt++ % 10 === 0) this.logger.warn('log not reachable; retrying', { output: this.log.kind, err: e });
@@ -395,7 +395,7 @@ export class Hub {
    * outcome (the new one re-initialises the same transactional id, which fences the old, and
    * restores its tasks from the changelogs). For tests and in-process supervisors whose `onFatal`
    * cannot exit: production exits instead (crash-only rule). The old processor has stopped
-   * consuming at its fatal; its stop is bounded by the call timeout, and the new one's start is
+   * consuming at its fatal; its stop is bounded by twice the call timeout, and the new one's start is
    * retried with jittered backoff while the broker is unreachable.
    */
   async restartProcessor(): Promise<void> {
@@ -416,7 +416,7 @@ export class Hub {
         }
         this.processor = p;
       },
-      { numOfAttempts: Number.MAX_SAFE_INTEGER, startingDelay: 500, maxDelay: 15000, jitter: 'full', retry: () => this.phase !== 'stopping' && this.phase !== 'stopped' },
+      { ...RETRY_FOREVER, retry: () => this.phase !== 'stopping' && this.phase !== 'stopped' },
     );
   }
 

@@ -29,7 +29,6 @@ import { MergeMap } from './tipdm';
  * with different dedup keys pass through different intake.reports.v1 partitions: each report is
  * delivered only once the previous one's ticket is published, so the order is the posting order.
  */
-// letters only: a digit tag could make a source id look like a landline, and the hub would publish a token
 const run = runTag();
 const ns = testNamespace('cl');
 const conn = testConnection(ns);

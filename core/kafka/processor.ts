@@ -31,7 +31,8 @@ export interface KafkaProcessorOptions {
   /**
    * Crash-only exit: called when a transactional call's outcome is uncertain (deadline exceeded) or
    * the producer is fenced or fatal. The process must exit; its restart re-initialises the same
-   * transactional id, which fences anything still in flight. Tests pass a recorder.
+   * transactional id, which fences anything still in flight. Tests, which cannot exit, pass
+   * `restartOnFatal` (`core/testing/fatal.ts`) or a recorder.
    */
   onFatal(reason: string, err: unknown): void;
   /** Test only: abort this fraction of transactions (Kafka's TransactionalMessageCopier --enable-random-aborts). */
