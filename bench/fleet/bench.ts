@@ -48,6 +48,8 @@ const SECTIONS = (() => {
 })();
 const P = arg('--partitions', 6);
 const C = arg('--concurrency', 64);
+/** Extra Node flags for the hub processes, e.g. `BENCH_HUB_NODE_ARGS='--cpu-prof --cpu-prof-dir=prof'` to profile them. */
+const HUB_NODE_ARGS = (process.env.BENCH_HUB_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const SECRET = `whsec_${randomBytes(24).toString('base64')}`;
 const TOKEN_SECRET = randomBytes(24).toString('hex');
@@ -109,7 +111,7 @@ function config(ns: string, port: number, adminPort: number): string {
 }
 
 function startHub(cfg: string, role: string, id: string): ChildProcess {
-  const p = spawn(process.execPath, [cli, 'start', '--config', cfg, '--role', role, '--instance-id', id], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LOG_LEVEL: 'warn' } });
+  const p = spawn(process.execPath, [...HUB_NODE_ARGS, cli, 'start', '--config', cfg, '--role', role, '--instance-id', id], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LOG_LEVEL: 'warn' } });
   p.stderr?.on('data', () => undefined);
   return p;
 }
