@@ -3,6 +3,7 @@ import { deterministicUlid, ulidTime, ULID_PATTERN } from '../ids';
 import { resolveClusterConfig, type ClusterConfig, type ClusterConfigInput } from './config';
 import { CandidateAccumulator } from './accumulator';
 import { PostingTable } from './postings';
+import { CountTable } from './counts';
 import { cosineAt, encodePart, F_BODY_NORM, F_CONCEPTS, F_HEAD_NORM, F_LAT, F_LON, F_TAGS, F_TIME, FeatureStore, HEADER, MIXED_FAMILIES, RUN_BITS, STRIDE, channelOf, placeMentionedAt, placeScoreAt, regionConflictAt } from './store';
 import { LOCAL_CONCEPTS, bigramCodes, conceptBits, conceptConflict, conceptScore, extractPlaces, extractRegions, fnv1a, hash53, normalizeText, stripPlaces, type PlaceEntity } from './text';
 
@@ -234,7 +235,7 @@ export class ClusterEngine {
   private nextSeq = 0;
   private liveCount = 0;
   private watermark = Number.NEGATIVE_INFINITY;
-  private readonly df = new Map<number, number>();
+  private readonly df = new CountTable();
   /** (block, bigram) → ring of the most recent reports, in flat typed arrays (`postings.ts`). */
   private readonly postings: PostingTable;
   private readonly placePostings = new Map<number, Int32Array>();
@@ -373,7 +374,7 @@ export class ClusterEngine {
 
   private idf(code: number): number {
     // 50 pseudo-documents without the bigram keep weights sane while the window is nearly empty.
-    const d = this.df.get(code) ?? 0;
+    const d = this.df.get(code);
     return Math.log((this.liveCount + 50) / (d + 0.5));
   }
 
@@ -978,7 +979,7 @@ export class ClusterEngine {
     this.byId.set(rec.id, rec);
     this.liveCount++;
     // document frequencies over head ∪ body
-    forUnion(q.head, q.body, 0, q.body.length, (c) => this.df.set(c, (this.df.get(c) ?? 0) + 1));
+    forUnion(q.head, q.body, 0, q.body.length, (c) => this.df.increment(c));
     for (const code of q.indexed) {
       for (const bh of blockIndex) {
         this.postings.push(bh * TWO32 + code, rec.seq);
@@ -1033,11 +1034,7 @@ export class ClusterEngine {
       const at = this.store.partAt(r.seq);
       const nHead = slab[at] as number;
       const bodyAt = at + HEADER + nHead;
-      forUnion(slab.subarray(at + HEADER, bodyAt), slab, bodyAt, bodyAt + (slab[at + 1] as number), (c) => {
-        const d = (this.df.get(c) ?? 1) - 1;
-        if (d <= 0) this.df.delete(c);
-        else this.df.set(c, d);
-      });
+      forUnion(slab.subarray(at + HEADER, bodyAt), slab, bodyAt, bodyAt + (slab[at + 1] as number), (c) => this.df.decrement(c));
       const root = find(r.cluster);
       root.live--;
       const k = root.reporters.get(r.reporterKey) ?? 1;
