@@ -12,14 +12,16 @@ import { readJsonl, timeOrder, tipdmToInput, type TipdmMessage } from '../../cor
 import { sharedDataFile } from '../../core/util/shared-data';
 
 function main(): void {
-  const seen = new Set<string>();
+  const texts = new Set<string>();
+  const ids = new Set<string>();
   const inputs = [];
   for (const f of ['messages_with_votes.jsonl', 'messages_with_replies.jsonl', 'unlabeled.jsonl', 'train.jsonl']) {
     for (const m of readJsonl<TipdmMessage>(sharedDataFile('tipdm2020c', f))) {
       const text = (m.detail ?? '').trim();
-      if (text.length < 6 || seen.has(text) || seen.has(`#${m.msg_id}`)) continue;
-      seen.add(text);
-      seen.add(`#${m.msg_id}`);
+      const id = String(m.msg_id);
+      if (text.length < 6 || texts.has(text) || ids.has(id)) continue;
+      texts.add(text);
+      ids.add(id);
       inputs.push(tipdmToInput(m));
     }
   }

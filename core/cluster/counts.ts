@@ -6,8 +6,8 @@ const EMPTY = 0;
  * Document frequencies per bigram code (an integer in [0, 2^32)) in one flat typed array: an
  * open-addressing hash table (linear probing) of [code + 1, count] pairs, so a lookup reads one
  * cache line. It replaces a `Map<number, number>` whose keys above 2^30 are heap numbers (a
- * bigram code is `a * 65536 + b`): that map's lookups were 78 µs of the clustering stage's
- * ~650 µs per real long text in a processor profile (docs/BENCHMARKS.md).
+ * bigram code is `a * 65536 + b`), which made the clustering CPU per real long text 1.1–1.2 ×
+ * of this table's (`bench/cluster/real-cost.ts`, docs/BENCHMARKS.md).
  *
  * A count that drops to 0 keeps its slot (no tombstones to manage); the table is rebuilt with only
  * the live codes when occupied slots pass half of its size.
@@ -32,61 +32,42 @@ export class CountTable {
 
   /** The count of `code` (0 when absent). */
   get(code: number): number {
-    const slots = this.slots;
-    const mask = this.mask;
-    const key = code + 1;
-    let i = slotOf(key) & mask;
-    for (;;) {
-      const k = slots[2 * i] as number;
-      if (k === key) return slots[2 * i + 1] as number;
-      if (k === EMPTY) return 0;
-      i = (i + 1) & mask;
-    }
+    const i = this.probe(code + 1);
+    return this.slots[2 * i + 1] as number;
   }
 
   /** Adds 1 to the count of `code`. */
   increment(code: number): void {
-    const slots = this.slots;
-    const mask = this.mask;
     const key = code + 1;
-    let i = slotOf(key) & mask;
-    for (;;) {
-      const k = slots[2 * i] as number;
-      if (k === key) {
-        const c = slots[2 * i + 1] as number;
-        if (c === 0) this.live++;
-        slots[2 * i + 1] = c + 1;
-        return;
-      }
-      if (k === EMPTY) {
-        slots[2 * i] = key;
-        slots[2 * i + 1] = 1;
-        this.used++;
-        this.live++;
-        if (this.used * 2 > mask + 1) this.rebuild();
-        return;
-      }
-      i = (i + 1) & mask;
+    const i = this.probe(key);
+    const slots = this.slots;
+    const c = slots[2 * i + 1] as number;
+    if (c === 0) this.live++;
+    slots[2 * i + 1] = c + 1;
+    if ((slots[2 * i] as number) === EMPTY) {
+      slots[2 * i] = key;
+      this.used++;
+      if (this.used * 2 > this.mask + 1) this.rebuild();
     }
   }
 
   /** Subtracts 1 from the count of `code`; a count of 0 (or an absent code) stays 0. */
   decrement(code: number): void {
+    const i = this.probe(code + 1);
+    const c = this.slots[2 * i + 1] as number;
+    if (c === 0) return;
+    this.slots[2 * i + 1] = c - 1;
+    if (c === 1) this.live--;
+  }
+
+  /** The slot holding `key`, or the empty slot where it would go (its count reads 0). */
+  private probe(key: number): number {
     const slots = this.slots;
     const mask = this.mask;
-    const key = code + 1;
     let i = slotOf(key) & mask;
     for (;;) {
       const k = slots[2 * i] as number;
-      if (k === key) {
-        const c = slots[2 * i + 1] as number;
-        if (c > 0) {
-          slots[2 * i + 1] = c - 1;
-          if (c === 1) this.live--;
-        }
-        return;
-      }
-      if (k === EMPTY) return;
+      if (k === key || k === EMPTY) return i;
       i = (i + 1) & mask;
     }
   }

@@ -243,7 +243,7 @@ function toUpstream(e: unknown, ctl: AbortController): Error {
   return new UpstreamError(`upstream request failed${typeof code === 'string' ? ` (${code})` : ''}: ${msg}`.slice(0, 500), { cause: e });
 }
 
-const BREAKER_GAUGE: Record<NonNullable<ConnectorHealth['breaker']>, number> = { closed: 0, 'half-open': 1, open: 2 };
+export const BREAKER_GAUGE: Record<NonNullable<ConnectorHealth['breaker']>, number> = { closed: 0, 'half-open': 1, open: 2 };
 
 /**
  * The polling transport of a pull connector, run by the connector runner (`core/sdk/runner.ts`):
