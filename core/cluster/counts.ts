@@ -1,11 +1,9 @@
-import { slotOf } from './postings';
-
 const EMPTY = 0;
 
 /**
  * Document frequencies per bigram code (an integer in [0, 2^32)) in one flat typed array: an
- * open-addressing hash table (linear probing) of [code + 1, count] pairs, so a lookup reads one
- * cache line. It replaces a `Map<number, number>` whose keys above 2^30 are heap numbers (a
+ * open-addressing hash table (linear probing) of 32-bit [code + 1, count] pairs, so a lookup reads
+ * one cache line. It replaces a `Map<number, number>` whose keys above 2^30 are heap numbers (a
  * bigram code is `a * 65536 + b`), which made the clustering CPU per real long text 1.1–1.2 ×
  * of this table's (`bench/cluster/real-cost.ts`, docs/BENCHMARKS.md).
  *
@@ -14,14 +12,17 @@ const EMPTY = 0;
  */
 export class CountTable {
   /** Slot i is [code + 1, count] at 2i, 2i + 1; code + 1 = 0 marks an empty slot. */
-  private slots: Float64Array;
+  private slots: Uint32Array;
   private mask: number;
   private used = 0;
   private live = 0;
+  /** The count of code 2^32 − 1, whose code + 1 does not fit a slot's 32 bits. */
+  private top = 0;
+  private slotScratch = new Int32Array(512);
 
   constructor(initialSlots = 1 << 12) {
     const n = pow2(initialSlots);
-    this.slots = new Float64Array(n * 2);
+    this.slots = new Uint32Array(n * 2);
     this.mask = n - 1;
   }
 
@@ -32,12 +33,44 @@ export class CountTable {
 
   /** The count of `code` (0 when absent). */
   get(code: number): number {
+    if (code === TOP) return this.top;
     const i = this.probe(code + 1);
     return this.slots[2 * i + 1] as number;
   }
 
+  /**
+   * The counts of `codes` into `out[0..codes.length)`: `get` of each, with the slots' reads
+   * issued back to back. On a large vocabulary nearly every read misses the cache, and a loop of
+   * independent reads lets the processor overlap those misses (one probe per code with work in
+   * between does not).
+   */
+  getMany(codes: Uint32Array, out: Float64Array): void {
+    const n = codes.length;
+    if (this.slotScratch.length < n) this.slotScratch = new Int32Array(n * 2);
+    const at = this.slotScratch;
+    const slots = this.slots;
+    const mask = this.mask;
+    for (let i = 0; i < n; i++) at[i] = hash32((codes[i] as number) + 1) & mask;
+    for (let i = 0; i < n; i++) {
+      const key = (codes[i] as number) + 1;
+      if (key > TOP) {
+        out[i] = this.top;
+        continue;
+      }
+      const j = at[i] as number;
+      const k = slots[2 * j] as number;
+      if (k === key) out[i] = slots[2 * j + 1] as number;
+      else if (k === EMPTY) out[i] = 0;
+      else out[i] = this.get(key - 1);
+    }
+  }
+
   /** Adds 1 to the count of `code`. */
   increment(code: number): void {
+    if (code === TOP) {
+      if (this.top++ === 0) this.live++;
+      return;
+    }
     const key = code + 1;
     const i = this.probe(key);
     const slots = this.slots;
@@ -53,6 +86,10 @@ export class CountTable {
 
   /** Subtracts 1 from the count of `code`; a count of 0 (or an absent code) stays 0. */
   decrement(code: number): void {
+    if (code === TOP) {
+      if (this.top > 0 && --this.top === 0) this.live--;
+      return;
+    }
     const i = this.probe(code + 1);
     const c = this.slots[2 * i + 1] as number;
     if (c === 0) return;
@@ -64,7 +101,7 @@ export class CountTable {
   private probe(key: number): number {
     const slots = this.slots;
     const mask = this.mask;
-    let i = slotOf(key) & mask;
+    let i = hash32(key) & mask;
     for (;;) {
       const k = slots[2 * i] as number;
       if (k === key || k === EMPTY) return i;
@@ -72,18 +109,18 @@ export class CountTable {
     }
   }
 
-  /** Re-inserts the live codes into a table of at least 4 slots per live code (drops the zeros). */
+  /** Re-inserts the live codes into a table of at least 3 slots per live code (drops the zeros). */
   private rebuild(): void {
     const old = this.slots;
-    const n = pow2(Math.max(1 << 12, this.live * 4));
-    const slots = new Float64Array(n * 2);
+    const n = pow2(Math.max(1 << 12, this.live * 3));
+    const slots = new Uint32Array(n * 2);
     const mask = n - 1;
     let used = 0;
     for (let j = 0; j < old.length; j += 2) {
       const key = old[j] as number;
       const c = old[j + 1] as number;
       if (key === EMPTY || c === 0) continue;
-      let i = slotOf(key) & mask;
+      let i = hash32(key) & mask;
       while ((slots[2 * i] as number) !== EMPTY) i = (i + 1) & mask;
       slots[2 * i] = key;
       slots[2 * i + 1] = c;
@@ -93,6 +130,15 @@ export class CountTable {
     this.mask = mask;
     this.used = used;
   }
+}
+
+const TOP = 4294967295;
+
+/** A 32-bit finaliser (murmur3's) of a key in [1, 2^32). */
+function hash32(key: number): number {
+  let h = Math.imul(key ^ (key >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
 }
 
 function pow2(n: number): number {

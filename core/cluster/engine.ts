@@ -4,7 +4,9 @@ import { resolveClusterConfig, type ClusterConfig, type ClusterConfigInput } fro
 import { CandidateAccumulator } from './accumulator';
 import { PostingTable } from './postings';
 import { CountTable } from './counts';
-import { cosineAt, encodePart, F_BODY_NORM, F_CONCEPTS, F_HEAD_NORM, F_LAT, F_LON, F_TAGS, F_TIME, FeatureStore, HEADER, MIXED_FAMILIES, RUN_BITS, STRIDE, channelOf, placeMentionedAt, placeScoreAt, regionConflictAt } from './store';
+import { WeightedCodeSet } from './codeset';
+import { smallestFirst } from './sort';
+import { encodePart, F_BODY_NORM, F_CONCEPTS, F_HEAD_NORM, F_LAT, F_LON, F_TAGS, F_TIME, FeatureStore, HEADER, MIXED_FAMILIES, RUN_BITS, STRIDE, channelOf, placeMentionedAt, placeScoreAt, regionConflictAt } from './store';
 import { LOCAL_CONCEPTS, bigramCodes, conceptBits, conceptConflict, conceptScore, extractPlaces, extractRegions, fnv1a, hash53, normalizeText, stripPlaces, type PlaceEntity } from './text';
 
 /** One report as the clustering engine sees it (channel-neutral). */
@@ -198,6 +200,10 @@ interface Query {
   exactKey: number;
   /** Bigrams the report is indexed under (computed once). */
   indexed: number[];
+  /** The indexed bigrams that are not head bigrams, with their weights. */
+  sampled: { codes: number[]; weights: number[] };
+  /** Head and body codes laid out for scoring candidates (`codeset.ts`), built on the first score. */
+  sets: { head: WeightedCodeSet; body: WeightedCodeSet } | null;
 }
 
 interface Link {
@@ -252,6 +258,7 @@ export class ClusterEngine {
   private readonly touched: number[] = [];
   private touchedW = new Float64Array(1024);
   private readonly rankScratch: { buf: Float64Array } = { buf: new Float64Array(1024) };
+  private mixScratch = new Float64Array(1024);
   /** Scoring features of the windowed reports, by seq, in flat typed arrays (`store.ts`). */
   private readonly store = new FeatureStore();
   /** Channel → small id (the store keeps ids). */
@@ -373,8 +380,12 @@ export class ClusterEngine {
   }
 
   private idf(code: number): number {
+    return this.idfOf(this.df.get(code));
+  }
+
+  /** The weight of a bigram in `d` of the window's reports. */
+  private idfOf(d: number): number {
     // 50 pseudo-documents without the bigram keep weights sane while the window is nearly empty.
-    const d = this.df.get(code);
     return Math.log((this.liveCount + 50) / (d + 0.5));
   }
 
@@ -734,24 +745,30 @@ export class ClusterEngine {
     const wBody = new Float64Array(body.length);
     let hn = 0;
     let bn = 0;
-    for (let i = 0; i < head.length; i++) {
-      const w = this.idf(head[i] as number);
-      wHead[i] = w;
-      hn += w * w;
-    }
+    // Document frequencies first, all in one batch (`getMany`), then the weights.
+    this.df.getMany(body, wBody);
     for (let i = 0; i < body.length; i++) {
-      const w = this.idf(body[i] as number);
+      const w = this.idfOf(wBody[i] as number);
       wBody[i] = w;
       bn += w * w;
     }
+    // A head bigram is mostly a body bigram too (always when the head is the body's start): its
+    // weight is read from the body's (a search in a few hundred codes beats a probe of the table).
+    for (let i = 0; i < head.length; i++) {
+      const c = head[i] as number;
+      const j = sortedIndex(body, c);
+      const w = j >= 0 ? (wBody[j] as number) : this.idf(c);
+      wHead[i] = w;
+      hn += w * w;
+    }
     const exactSource = bodyFull.length >= 16 ? bodyFull : titleFull + '|' + bodyFull;
     const exactKey = exactSource.length >= 6 ? hash53(exactSource) || 1 : 0;
-    const indexed = this.indexedCodes(head, body);
+    const { indexed, sampled } = this.indexedCodes(head, body, wBody);
     // Concepts read the text with only specific place names cut: suffix-based road extraction
     // would otherwise eat words (野狗追咬路人 → "追咬路").
     const fine = places.filter((p) => p.fine);
     const concepts = conceptBits(stripPlaces(titleFull, fine) + '|' + stripPlaces(bodyFull.slice(0, cfg.bodyChars), fine));
-    return { input, head, body, wHead, wBody, headNorm: Math.sqrt(hn), bodyNorm: Math.sqrt(bn), places, regions, concepts, exactKey, indexed };
+    return { input, head, body, wHead, wBody, headNorm: Math.sqrt(hn), bodyNorm: Math.sqrt(bn), places, regions, concepts, exactKey, indexed, sampled, sets: null };
   }
 
   /**
@@ -760,37 +777,46 @@ export class ClusterEngine {
    * `queryBigrams` of the other indexed bigrams.
    */
   private queryCodes(q: Query): { codes: number[]; weights: number[] } {
-    const head: [number, number][] = [];
-    for (let i = 0; i < q.head.length; i++) head.push([q.head[i] as number, q.wHead[i] as number]);
-    head.sort(byRarity);
-    const rest: [number, number][] = [];
-    for (const c of q.indexed) if (!sortedHas(q.head, c)) rest.push([c, this.idf(c)]);
-    rest.sort(byRarity);
     const cap = this.config.candidates.queryBigrams;
-    const picked = head.slice(0, cap).concat(rest.slice(0, cap)).sort(byRarity);
-    return { codes: picked.map((e) => e[0]), weights: picked.map((e) => e[1]) };
+    const head = rarest(q.head, q.wHead, q.head.length, cap);
+    const rest = rarest(q.sampled.codes, q.sampled.weights, q.sampled.codes.length, cap);
+    return mergeByRarity(head, rest);
   }
 
   /**
    * Bigrams a report is indexed under: all head bigrams, then body bigrams chosen by a fixed hash
-   * order (a bottom-k sample), so two similar long texts pick overlapping samples.
+   * order (a bottom-k sample), so two similar long texts pick overlapping samples. `sampled` are
+   * the body bigrams taken (none is a head bigram), with their weights from `wBody`.
    */
-  private indexedCodes(head: Uint32Array, body: Uint32Array): number[] {
+  private indexedCodes(head: Uint32Array, body: Uint32Array, wBody: Float64Array): { indexed: number[]; sampled: { codes: number[]; weights: number[] } } {
     const cap = this.config.candidates.indexBigrams;
-    const out = new Set<number>();
-    for (let i = 0; i < head.length && out.size < cap; i++) out.add(head[i] as number);
-    if (out.size < cap) {
-      if (body.length + out.size <= cap) {
-        for (let i = 0; i < body.length; i++) out.add(body[i] as number);
+    const indexed: number[] = [];
+    const codes: number[] = [];
+    const weights: number[] = [];
+    for (let i = 0; i < head.length && indexed.length < cap; i++) indexed.push(head[i] as number);
+    // Below the cap every head bigram is in: a body bigram is new unless the head has it.
+    const take = (j: number): void => {
+      const c = body[j] as number;
+      indexed.push(c);
+      codes.push(c);
+      weights.push(wBody[j] as number);
+    };
+    if (indexed.length < cap) {
+      if (body.length + indexed.length <= cap) {
+        for (let j = 0; j < body.length; j++) if (!sortedHas(head, body[j] as number)) take(j);
       } else {
-        // Bottom-k by a fixed mix: sort the (32-bit) mixes natively, then take codes in mix order.
-        const mixes = new Float64Array(body.length);
-        for (let i = 0; i < body.length; i++) mixes[i] = mix(body[i] as number) * 65536 + i;
-        mixes.sort();
-        for (let i = 0; i < mixes.length && out.size < cap; i++) out.add(body[(mixes[i] as number) % 65536] as number);
+        // Bottom-k by a fixed mix of the body bigrams the head lacks: select the smallest mixes
+        // (the index breaks no tie: the mix is a bijection of 32-bit codes), in mix order.
+        if (this.mixScratch.length < body.length) this.mixScratch = new Float64Array(body.length * 2);
+        const mixes = this.mixScratch;
+        let m = 0;
+        for (let j = 0; j < body.length; j++) if (!sortedHas(head, body[j] as number)) mixes[m++] = mix(body[j] as number) * 65536 + j;
+        const need = Math.min(cap - indexed.length, m);
+        smallestFirst(mixes, m, need);
+        for (let k = 0; k < need; k++) take((mixes[k] as number) % 65536);
       }
     }
-    return [...out];
+    return { indexed, sampled: { codes, weights } };
   }
 
   /** Accumulate the ring at `ring[o..o+cap]` (count, then `cap` entries) into the candidates; returns the entries read. */
@@ -881,8 +907,9 @@ export class ClusterEngine {
     const cfg = this.config;
     const nHead = part[at] as number;
     const nBody = part[at + 1] as number;
-    const head = cosineAt(q.head, q.wHead, q.headNorm, part, at + HEADER, nHead, cHeadNorm);
-    const body = cosineAt(q.body, q.wBody, q.bodyNorm, part, at + HEADER + nHead, nBody, cBodyNorm);
+    const sets = (q.sets ??= { head: new WeightedCodeSet(q.head, q.wHead, q.headNorm), body: new WeightedCodeSet(q.body, q.wBody, q.bodyNorm) });
+    const head = sets.head.cosineAt(part, at + HEADER, nHead, cHeadNorm);
+    const body = sets.body.cosineAt(part, at + HEADER + nHead, nBody, cBodyNorm);
     const words = Math.max(body, 0.5 * (head + body), 0.85 * head);
     // The same problem in other words (停水 / 自来水停了) counts as some text similarity; two
     // different known problems (路灯 / 井盖) damp the link unless the words themselves agree.
@@ -1161,8 +1188,47 @@ export class ClusterEngine {
 }
 
 /** Highest weight (rarest bigram) first, then the lower code: a total order, so ties sort the same everywhere. */
-function byRarity(a: [number, number], b: [number, number]): number {
-  return b[1] - a[1] || a[0] - b[0];
+function rarer(wa: number, ca: number, wb: number, cb: number): boolean {
+  return wa > wb || (wa === wb && ca < cb);
+}
+
+/** The `k` rarest of the first `n` codes (`rarer` order, rarest first), by insertion into a sorted list of at most k. */
+function rarest(codes: ArrayLike<number>, weights: ArrayLike<number>, n: number, k: number): { codes: number[]; weights: number[] } {
+  const oc: number[] = [];
+  const ow: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const c = codes[i] as number;
+    const w = weights[i] as number;
+    if (oc.length === k && !rarer(w, c, ow[k - 1] as number, oc[k - 1] as number)) continue;
+    let j = oc.length === k ? k - 1 : oc.length;
+    while (j > 0 && rarer(w, c, ow[j - 1] as number, oc[j - 1] as number)) {
+      oc[j] = oc[j - 1] as number;
+      ow[j] = ow[j - 1] as number;
+      j--;
+    }
+    oc[j] = c;
+    ow[j] = w;
+  }
+  return { codes: oc, weights: ow };
+}
+
+/** Two lists in `rarer` order with no code in common, merged into one. */
+function mergeByRarity(a: { codes: number[]; weights: number[] }, b: { codes: number[]; weights: number[] }): { codes: number[]; weights: number[] } {
+  const codes: number[] = [];
+  const weights: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.codes.length || j < b.codes.length) {
+    const fromA = j >= b.codes.length || (i < a.codes.length && rarer(a.weights[i] as number, a.codes[i] as number, b.weights[j] as number, b.codes[j] as number));
+    if (fromA) {
+      codes.push(a.codes[i] as number);
+      weights.push(a.weights[i++] as number);
+    } else {
+      codes.push(b.codes[j] as number);
+      weights.push(b.weights[j++] as number);
+    }
+  }
+  return { codes, weights };
 }
 
 function newCluster(primaryId: string, primaryTime: number, block: string): ClusterState {
@@ -1268,16 +1334,21 @@ function hotInsert(list: HotEntry[], r: string, t: number, cap: number): void {
 
 /** Binary search in a sorted typed array. */
 function sortedHas(a: Uint32Array, x: number): boolean {
+  return sortedIndex(a, x) >= 0;
+}
+
+/** Index of `x` in a sorted typed array, or -1. */
+function sortedIndex(a: Uint32Array, x: number): number {
   let lo = 0;
   let hi = a.length - 1;
   while (lo <= hi) {
     const mid = (lo + hi) >>> 1;
     const v = a[mid] as number;
-    if (v === x) return true;
+    if (v === x) return mid;
     if (v < x) lo = mid + 1;
     else hi = mid - 1;
   }
-  return false;
+  return -1;
 }
 
 /**

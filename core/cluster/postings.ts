@@ -143,7 +143,7 @@ export class PostingTable {
 }
 
 /** A 32-bit mix of a key < 2^53 (its high and low 32-bit halves). */
-export function slotOf(key: number): number {
+function slotOf(key: number): number {
   const lo = key >>> 0;
   const hi = Math.floor(key / 4294967296) >>> 0;
   let h = Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca6b);

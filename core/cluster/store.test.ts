@@ -1,4 +1,4 @@
-import { cosineAt, encodePart, F_BODY_NORM, F_HEAD_NORM, F_LON, F_TAGS, F_TIME, FeatureStore, HEADER, channelOf, familyOf, placeMatchAt, placeScoreAt, regionConflictAt, type Features } from './store';
+import { encodePart, F_BODY_NORM, F_HEAD_NORM, F_LON, F_TAGS, F_TIME, FeatureStore, HEADER, channelOf, familyOf, placeMatchAt, placeScoreAt, regionConflictAt, type Features } from './store';
 import { bigramCodes, extractPlaces, normalizeText, placeMatch, placeScore, regionConflict, type PlaceEntity } from './text';
 import { prng } from './synthetic';
 
@@ -92,18 +92,5 @@ describe('scoring on stored code units equals scoring on strings', () => {
       expect([a, b, regionConflictAt(a, part, HEADER, part[2] as number)]).toEqual([a, b, regionConflict(a, b)]);
       expect(placeScoreAt(ents.slice(0, 2), part, HEADER, part[2] as number)).toBe(placeScore(ents.slice(0, 2), places));
     }
-  });
-
-  it('cosineAt is the IDF-weighted cosine of the two code sets', () => {
-    const qa = Uint32Array.of(1, 3, 5, 9);
-    const qw = Float64Array.of(1, 2, 3, 4);
-    const slab = Uint32Array.of(77, 3, 4, 9, 10, 77);
-    // shared codes 3 and 9: (2² + 4²) / (qn · cn), capped at 1
-    expect(cosineAt(qa, qw, 10, slab, 1, 4, 4)).toBeCloseTo(0.5, 12);
-    expect(cosineAt(qa, qw, 10, slab, 1, 3, 4)).toBeCloseTo(0.5, 12);
-    expect(cosineAt(qa, qw, 10, slab, 1, 2, 4)).toBeCloseTo(0.1, 12);
-    expect(cosineAt(qa, qw, 5, slab, 1, 4, 2)).toBe(1);
-    expect(cosineAt(qa, qw, 10, slab, 1, 0, 4)).toBe(0);
-    expect(cosineAt(qa, qw, 0, slab, 1, 4, 4)).toBe(0);
   });
 });

@@ -267,27 +267,6 @@ export class FeatureStore {
   }
 }
 
-/** IDF-weighted cosine of a sorted query bigram set with `n` sorted codes at `slab[at..]`. */
-export function cosineAt(qa: Uint32Array, qw: Float64Array, qn: number, slab: Uint32Array, at: number, n: number, cn: number): number {
-  if (qn === 0 || cn === 0) return 0;
-  let i = 0;
-  let j = at;
-  const end = at + n;
-  let dot = 0;
-  while (i < qa.length && j < end) {
-    const x = qa[i] as number;
-    const y = slab[j] as number;
-    if (x === y) {
-      const w = qw[i] as number;
-      dot += w * w;
-      i++;
-      j++;
-    } else if (x < y) i++;
-    else j++;
-  }
-  return Math.min(1, dot / (qn * cn));
-}
-
 /**
  * `placeScore` (text.ts) of a query's places against the places stored at `slab[at..at+nWords)`:
  * the same values, computed on code units instead of strings.
