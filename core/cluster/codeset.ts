@@ -17,21 +17,30 @@ const FILTER_LOG = 13;
 
 export class WeightedCodeSet {
   private readonly filter = new Uint32Array(1 << (FILTER_LOG - 5));
-  private readonly keys: Uint32Array;
-  private readonly weights: Float64Array;
-  private readonly mask: number;
+  private keys = new Uint32Array(16);
+  private weights = new Float64Array(16);
+  private mask = 15;
+  private norm = 0;
 
   /** `codes` sorted and distinct (a `bigramCodes` result), `weights` beside them, `norm` their Euclidean norm. */
-  constructor(
-    codes: Uint32Array,
-    weights: Float64Array,
-    readonly norm: number,
-  ) {
+  constructor(codes: Uint32Array = new Uint32Array(0), weights: Float64Array = new Float64Array(0), norm = 0) {
+    this.assign(codes, weights, norm);
+  }
+
+  /** Make this the set of `codes` (as the constructor's): the engine reuses one set per query. */
+  assign(codes: Uint32Array, weights: Float64Array, norm: number): void {
     let size = 16;
     while (size < codes.length * 2) size *= 2;
-    this.keys = new Uint32Array(size);
-    this.weights = new Float64Array(size);
+    if (size > this.keys.length) {
+      this.keys = new Uint32Array(size);
+      this.weights = new Float64Array(size);
+    } else {
+      size = this.keys.length;
+      this.keys.fill(0);
+    }
+    this.filter.fill(0);
     this.mask = size - 1;
+    this.norm = norm;
     for (let i = 0; i < codes.length; i++) {
       const c = codes[i] as number;
       if (c === 0) throw new RangeError('bigram code 0 is reserved for an empty slot');

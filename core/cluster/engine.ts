@@ -202,8 +202,6 @@ interface Query {
   indexed: number[];
   /** The indexed bigrams that are not head bigrams, with their weights. */
   sampled: { codes: number[]; weights: number[] };
-  /** Head and body codes laid out for scoring candidates (`codeset.ts`), built on the first score. */
-  sets: { head: WeightedCodeSet; body: WeightedCodeSet } | null;
 }
 
 interface Link {
@@ -259,6 +257,9 @@ export class ClusterEngine {
   private touchedW = new Float64Array(1024);
   private readonly rankScratch: { buf: Float64Array } = { buf: new Float64Array(1024) };
   private mixScratch = new Float64Array(1024);
+  /** The query being scored, its head and body codes laid out for scoring (`codeset.ts`): built on its first score. */
+  private readonly scoreSets = { head: new WeightedCodeSet(), body: new WeightedCodeSet() };
+  private scoreSetsFor: Query | null = null;
   /** Scoring features of the windowed reports, by seq, in flat typed arrays (`store.ts`). */
   private readonly store = new FeatureStore();
   /** Channel → small id (the store keeps ids). */
@@ -572,7 +573,8 @@ export class ClusterEngine {
     // A reporter's own earlier reports are linked through the repeat decision only: one
     // author's posts share a style (请加快…建设力度) whatever their topic.
     for (const l of links) {
-      if (l.exact === null && token !== null && (this.rec(l.seq) as Rec).token === token) continue;
+      // (a link below the threshold is dropped by `consider` anyway: its record is not read)
+      if (l.exact === null && token !== null && l.score.total >= cfg.linkThreshold && l.score.text >= cfg.minText && (this.rec(l.seq) as Rec).token === token) continue;
       consider(l, cfg.linkThreshold, l.exact !== null, l.exact !== null);
     }
     if (dupLink !== null) consider(dupLink, 0, true, true);
@@ -768,7 +770,7 @@ export class ClusterEngine {
     // would otherwise eat words (野狗追咬路人 → "追咬路").
     const fine = places.filter((p) => p.fine);
     const concepts = conceptBits(stripPlaces(titleFull, fine) + '|' + stripPlaces(bodyFull.slice(0, cfg.bodyChars), fine));
-    return { input, head, body, wHead, wBody, headNorm: Math.sqrt(hn), bodyNorm: Math.sqrt(bn), places, regions, concepts, exactKey, indexed, sampled, sets: null };
+    return { input, head, body, wHead, wBody, headNorm: Math.sqrt(hn), bodyNorm: Math.sqrt(bn), places, regions, concepts, exactKey, indexed, sampled };
   }
 
   /**
@@ -907,7 +909,12 @@ export class ClusterEngine {
     const cfg = this.config;
     const nHead = part[at] as number;
     const nBody = part[at + 1] as number;
-    const sets = (q.sets ??= { head: new WeightedCodeSet(q.head, q.wHead, q.headNorm), body: new WeightedCodeSet(q.body, q.wBody, q.bodyNorm) });
+    const sets = this.scoreSets;
+    if (this.scoreSetsFor !== q) {
+      sets.head.assign(q.head, q.wHead, q.headNorm);
+      sets.body.assign(q.body, q.wBody, q.bodyNorm);
+      this.scoreSetsFor = q;
+    }
     const head = sets.head.cosineAt(part, at + HEADER, nHead, cHeadNorm);
     const body = sets.body.cosineAt(part, at + HEADER + nHead, nBody, cBodyNorm);
     const words = Math.max(body, 0.5 * (head + body), 0.85 * head);
