@@ -84,6 +84,28 @@ export class CountTable {
     }
   }
 
+  /**
+   * `increment` of `codes[0..n)` in order, with the reads of their home slots issued back to back
+   * (as `getMany`); a code not at its home slot takes `increment`'s probe, and after a rebuild the
+   * rest do.
+   */
+  incrementMany(codes: Uint32Array, n: number): void {
+    if (this.slotScratch.length < n) this.slotScratch = new Int32Array(n * 2);
+    const at = this.slotScratch;
+    const slots = this.slots;
+    const mask = this.mask;
+    for (let i = 0; i < n; i++) at[i] = hash32((codes[i] as number) + 1) & mask;
+    for (let i = 0; i < n; i++) {
+      const code = codes[i] as number;
+      const j = at[i] as number;
+      if (this.slots === slots && code !== TOP && (slots[2 * j] as number) === code + 1) {
+        const c = slots[2 * j + 1] as number;
+        if (c === 0) this.live++;
+        slots[2 * j + 1] = c + 1;
+      } else this.increment(code);
+    }
+  }
+
   /** Subtracts 1 from the count of `code`; a count of 0 (or an absent code) stays 0. */
   decrement(code: number): void {
     if (code === TOP) {
@@ -95,6 +117,25 @@ export class CountTable {
     if (c === 0) return;
     this.slots[2 * i + 1] = c - 1;
     if (c === 1) this.live--;
+  }
+
+  /** `decrement` of `codes[0..n)`, with the home-slot reads issued back to back (as `incrementMany`). */
+  decrementMany(codes: Uint32Array, n: number): void {
+    if (this.slotScratch.length < n) this.slotScratch = new Int32Array(n * 2);
+    const at = this.slotScratch;
+    const slots = this.slots;
+    const mask = this.mask;
+    for (let i = 0; i < n; i++) at[i] = hash32((codes[i] as number) + 1) & mask;
+    for (let i = 0; i < n; i++) {
+      const code = codes[i] as number;
+      const j = at[i] as number;
+      if (code !== TOP && (slots[2 * j] as number) === code + 1) {
+        const c = slots[2 * j + 1] as number;
+        if (c === 0) continue;
+        slots[2 * j + 1] = c - 1;
+        if (c === 1) this.live--;
+      } else this.decrement(code);
+    }
   }
 
   /** The slot holding `key`, or the empty slot where it would go (its count reads 0). */

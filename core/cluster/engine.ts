@@ -257,6 +257,8 @@ export class ClusterEngine {
   private touchedW = new Float64Array(1024);
   private readonly rankScratch: { buf: Float64Array } = { buf: new Float64Array(1024) };
   private mixScratch = new Float64Array(1024);
+  private unionScratch = new Uint32Array(1024);
+  private unionLength = 0;
   /** The query being scored, its head and body codes laid out for scoring (`codeset.ts`): built on its first score. */
   private readonly scoreSets = { head: new WeightedCodeSet(), body: new WeightedCodeSet() };
   private scoreSetsFor: Query | null = null;
@@ -268,6 +270,11 @@ export class ClusterEngine {
   private readonly familyIds = new Map<string, number>();
   private readonly familyWindowMs: number[] = [];
   private readonly hotListCap: number;
+  /**
+   * The lowest text similarity any decision accepts (a cluster link: `minText`; a duplicate: half
+   * of `duplicateMinText` for one contact, …): a link whose text is below it decides nothing.
+   */
+  private readonly textFloor: number;
   private readonly horizonMs: number;
   private readonly counters: WorkCounters = { reports: 0, lookups: 0, entries: 0, candidates: 0, scored: 0 };
   /** Cluster lookup by id, only while restoring. */
@@ -279,6 +286,8 @@ export class ClusterEngine {
     this.horizonMs = Math.max(this.config.windowHours, this.config.repeatWindowHours, ...fam) * HOUR;
     this.hotListCap = Math.max(this.config.hotReporters, 16);
     this.postings = new PostingTable(this.config.candidates.postingCap);
+    const c = this.config;
+    this.textFloor = Math.min(c.minText, c.duplicateMinText * 0.5, c.duplicateMinText, 0.95);
   }
 
   /**
@@ -347,7 +356,7 @@ export class ClusterEngine {
     const part = encodePart(qb);
     const lon = b.point !== null ? b.point.lon : Number.NaN;
     const lat = b.point !== null ? b.point.lat : Number.NaN;
-    return this.scoreAt(qa, part, 0, qb.headNorm, qb.bodyNorm, lon, lat, qb.concepts, b.timeMs, this.windowMsFor(a.categoryFamily));
+    return this.scoreAt(qa, part, 0, qb.headNorm, qb.bodyNorm, lon, lat, qb.concepts, b.timeMs, this.windowMsFor(a.categoryFamily), false);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -466,7 +475,7 @@ export class ClusterEngine {
       }
       // The lowest text similarity any pair of contacts accepts: most candidates fail it, and are
       // dropped before their record is read.
-      const minNeed = Math.min(cfg.minText, cfg.duplicateMinText * 0.5, cfg.duplicateMinText, 0.95);
+      const minNeed = this.textFloor;
       for (const l of dupCands) {
         const ds = Math.max(l.score.body, l.score.text);
         if (ds < minNeed) continue;
@@ -898,14 +907,14 @@ export class ClusterEngine {
     const st = this.store;
     const f = st.feat;
     const o = st.slot(seq);
-    return this.scoreAt(q, st.slab, st.partAt(seq), f[o + F_HEAD_NORM] as number, f[o + F_BODY_NORM] as number, f[o + F_LON] as number, f[o + F_LAT] as number, f[o + F_CONCEPTS] as number, f[o + F_TIME] as number, windowMs);
+    return this.scoreAt(q, st.slab, st.partAt(seq), f[o + F_HEAD_NORM] as number, f[o + F_BODY_NORM] as number, f[o + F_LON] as number, f[o + F_LAT] as number, f[o + F_CONCEPTS] as number, f[o + F_TIME] as number, windowMs, true);
   }
 
   /**
    * Score the query against a report whose variable part (`store.ts` layout) is at `part[at..]`;
    * `lon`/`lat` NaN when it has no point.
    */
-  private scoreAt(q: Query, part: Uint32Array, at: number, cHeadNorm: number, cBodyNorm: number, lon: number, lat: number, cConcepts: number, cTime: number, windowMs: number): LinkScore {
+  private scoreAt(q: Query, part: Uint32Array, at: number, cHeadNorm: number, cBodyNorm: number, lon: number, lat: number, cConcepts: number, cTime: number, windowMs: number, prune: boolean): LinkScore {
     const cfg = this.config;
     const nHead = part[at] as number;
     const nBody = part[at + 1] as number;
@@ -918,6 +927,16 @@ export class ClusterEngine {
     const head = sets.head.cosineAt(part, at + HEADER, nHead, cHeadNorm);
     const body = sets.body.cosineAt(part, at + HEADER + nHead, nBody, cBodyNorm);
     const words = Math.max(body, 0.5 * (head + body), 0.85 * head);
+    const concept = conceptScore(q.concepts, cConcepts);
+    const dt = Math.abs(q.input.timeMs - cTime);
+    const time = Math.max(0, 1 - dt / windowMs);
+    // Most candidates share only common words: when the text is below every decision's floor and
+    // no concept agreement can raise it, the rest (places, regions, distance, vetoes) is not
+    // computed. Every decision reads the (rounded) text first and drops such a link; its total
+    // is left at 0 and it is never published (`explain` computes everything).
+    if (prune && r3(words) < this.textFloor && !(concept !== null && concept >= 0.5)) {
+      return { text: r3(words), head: r3(head), body: r3(body), time: r3(time), total: 0 };
+    }
     // The same problem in other words (停水 / 自来水停了) counts as some text similarity; two
     // different known problems (路灯 / 井盖) damp the link unless the words themselves agree.
     // Only at one place: a shared concept alone (two parking complaints across the city) is no link.
@@ -925,15 +944,12 @@ export class ClusterEngine {
     const p = q.input.point;
     const metres = p !== null && !Number.isNaN(lon) ? haversine(p, { lon, lat }) : null;
     const distance = metres !== null ? Math.max(0, 1 - metres / cfg.maxDistanceM) : null;
-    const concept = conceptScore(q.concepts, cConcepts);
     const samePlace = (place !== null && place >= 0.5) || (place === null && distance !== null && distance >= 0.5);
     const agree = concept !== null && concept >= 0.5;
     const text = agree && samePlace ? Math.max(words, cfg.conceptText * (concept as number)) : words;
     // One place, weak words: the place alone does not make two posts one issue (油烟 and 楼板开裂
     // at one estate share the estate, not the problem), unless their problem concepts agree.
     const placeCounts = place !== null && (text >= cfg.placeMinText || agree);
-    const dt = Math.abs(q.input.timeMs - cTime);
-    const time = Math.max(0, 1 - dt / windowMs);
     let num = cfg.weights.text * text;
     let den = cfg.weights.text;
     if (place !== null && placeCounts) {
@@ -1013,7 +1029,7 @@ export class ClusterEngine {
     this.byId.set(rec.id, rec);
     this.liveCount++;
     // document frequencies over head ∪ body
-    forUnion(q.head, q.body, 0, q.body.length, (c) => this.df.increment(c));
+    this.df.incrementMany(this.unionOf(q.head, q.body, 0, q.body.length), this.unionLength);
     for (const code of q.indexed) {
       for (const bh of blockIndex) {
         this.postings.push(bh * TWO32 + code, rec.seq);
@@ -1053,6 +1069,19 @@ export class ClusterEngine {
     this.sweepPlaces(2);
   }
 
+  /** The sorted union of `a` and `b[from..to)` (head and body codes) in a scratch array, its length in `unionLength`. */
+  private unionOf(a: Uint32Array, b: Uint32Array, from: number, to: number): Uint32Array {
+    const max = a.length + to - from;
+    if (this.unionScratch.length < max) this.unionScratch = new Uint32Array(max * 2);
+    const union = this.unionScratch;
+    let n = 0;
+    forUnion(a, b, from, to, (c) => {
+      union[n++] = c;
+    });
+    this.unionLength = n;
+    return union;
+  }
+
   /** Drop reports that left the window (by the watermark, the latest report time seen). */
   private evict(): void {
     const limit = this.watermark - this.horizonMs;
@@ -1068,7 +1097,7 @@ export class ClusterEngine {
       const at = this.store.partAt(r.seq);
       const nHead = slab[at] as number;
       const bodyAt = at + HEADER + nHead;
-      forUnion(slab.subarray(at + HEADER, bodyAt), slab, bodyAt, bodyAt + (slab[at + 1] as number), (c) => this.df.decrement(c));
+      this.df.decrementMany(this.unionOf(slab.subarray(at + HEADER, bodyAt), slab, bodyAt, bodyAt + (slab[at + 1] as number)), this.unionLength);
       const root = find(r.cluster);
       root.live--;
       const k = root.reporters.get(r.reporterKey) ?? 1;
