@@ -275,13 +275,19 @@ export class ClusterEngine {
    * of `duplicateMinText` for one contact, …): a link whose text is below it decides nothing.
    */
   private readonly textFloor: number;
+  private readonly prune: boolean;
   private readonly horizonMs: number;
   private readonly counters: WorkCounters = { reports: 0, lookups: 0, entries: 0, candidates: 0, scored: 0 };
   /** Cluster lookup by id, only while restoring. */
   private restoring: Map<string, ClusterState> | null = null;
 
-  constructor(config: ClusterConfigInput = {}) {
+  /**
+   * @param options.exhaustive score every candidate in full (no floor on the text, see `scoreAt`):
+   * the reference the pruned engine's outcomes are tested against (engine.test.ts); slower.
+   */
+  constructor(config: ClusterConfigInput = {}, options: { exhaustive?: boolean } = {}) {
     this.config = resolveClusterConfig(config);
+    this.prune = options.exhaustive !== true;
     const fam = Object.values(this.config.windowHoursByFamily);
     this.horizonMs = Math.max(this.config.windowHours, this.config.repeatWindowHours, ...fam) * HOUR;
     this.hotListCap = Math.max(this.config.hotReporters, 16);
@@ -907,7 +913,7 @@ export class ClusterEngine {
     const st = this.store;
     const f = st.feat;
     const o = st.slot(seq);
-    return this.scoreAt(q, st.slab, st.partAt(seq), f[o + F_HEAD_NORM] as number, f[o + F_BODY_NORM] as number, f[o + F_LON] as number, f[o + F_LAT] as number, f[o + F_CONCEPTS] as number, f[o + F_TIME] as number, windowMs, true);
+    return this.scoreAt(q, st.slab, st.partAt(seq), f[o + F_HEAD_NORM] as number, f[o + F_BODY_NORM] as number, f[o + F_LON] as number, f[o + F_LAT] as number, f[o + F_CONCEPTS] as number, f[o + F_TIME] as number, windowMs, this.prune);
   }
 
   /**
