@@ -35,6 +35,7 @@ import type { OutRecord } from '../../core/outputs/output';
 import { packageRoot } from '../../core/util/paths';
 import { sharedDataFile } from '../../core/util/shared-data';
 import { testConnection } from '../../core/testing/kafka';
+import { bearer, TEST_TOKEN_ENTRIES } from '../../core/testing/admin';
 
 const arg = (name: string, def: number): number => {
   const i = process.argv.indexOf(name);
@@ -101,7 +102,7 @@ function config(ns: string, port: number, adminPort: number): string {
     file,
     JSON.stringify({
       server: { host: '127.0.0.1', port, rateLimit: { max: 0 }, maxConnectionsPerClient: 0 },
-      admin: { host: '127.0.0.1', port: adminPort },
+      admin: { host: '127.0.0.1', port: adminPort, tokens: TEST_TOKEN_ENTRIES },
       pii: { tokenSecret: TOKEN_SECRET },
       output: { type: 'kafka', kafka: { brokers: BROKERS, namespace: ns, partitions: P, leasePartitions: 3, replicationFactor: 1, minInsyncReplicas: 1, sessionTimeoutMs: 6000 } },
       connectors: [{ id: 'app', type: 'resident-app', config: { secrets: [SECRET] } }],
@@ -236,9 +237,51 @@ async function tiersAB(file: string, bin: string, admin: KafkaAdmin): Promise<vo
     await drained(ns, admin);
     const secsK = (Date.now() - s) / 1000;
     const cpu = procs.reduce((sum, p, j) => sum + cpuSeconds(p.pid as number) - (cpuStart[j] as number), 0);
-    emit({ figure: `B processors x${k}`, reports: records.length, seconds: secsK, reports_per_second: records.length / secsK, per_partition_per_second: records.length / secsK / P, cpu_us_per_report: Math.round((cpu / records.length) * 1e6), note: 'includes start-up and restore (empty)' });
+    const stages = await stageHistogram(procs.map((_, j) => 18210 + j));
+    emit({ figure: `B processors x${k}`, reports: records.length, seconds: secsK, reports_per_second: records.length / secsK, per_partition_per_second: records.length / secsK / P, cpu_us_per_report: Math.round((cpu / records.length) * 1e6), stages_us: stages, note: 'includes start-up and restore (empty)' });
     for (const p of procs) await stop(p);
   }
+}
+
+/**
+ * The processors' own stage histograms (`intake_stage_duration_seconds`, summed over the
+ * instances on the admin ports): per stage the mean and the median, interpolated linearly inside
+ * the bucket that holds it (the buckets are coarse: 50, 100, 250, 500 µs, 1 ms…), in µs.
+ */
+async function stageHistogram(adminPorts: number[]): Promise<Record<string, { count: number; meanUs: number; medianUs: number }>> {
+  const by = new Map<string, { sum: number; count: number; buckets: Map<number, number> }>();
+  for (const port of adminPorts) {
+    const text = await (await request(`http://127.0.0.1:${port}/metrics`, { headers: bearer('viewer') })).body.text();
+    for (const line of text.split('\n')) {
+      const m = /^intake_stage_duration_seconds_(bucket|sum|count)\{([^}]*)\} (\S+)$/.exec(line);
+      if (!m) continue;
+      const labels = Object.fromEntries([...(m[2] as string).matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
+      const stage = labels.stage as string;
+      const e = by.get(stage) ?? { sum: 0, count: 0, buckets: new Map<number, number>() };
+      by.set(stage, e);
+      const v = Number(m[3]);
+      if (m[1] === 'sum') e.sum += v;
+      else if (m[1] === 'count') e.count += v;
+      else if (labels.le !== '+Inf') e.buckets.set(Number(labels.le), (e.buckets.get(Number(labels.le)) ?? 0) + v);
+    }
+  }
+  const out: Record<string, { count: number; meanUs: number; medianUs: number }> = {};
+  for (const [stage, e] of by) {
+    if (e.count === 0) continue;
+    let lo = 0;
+    let below = 0;
+    let median = Number.NaN;
+    for (const [le, cum] of [...e.buckets].sort((a, b) => a[0] - b[0])) {
+      if (cum >= e.count / 2) {
+        median = lo + ((le - lo) * (e.count / 2 - below)) / Math.max(1, cum - below);
+        break;
+      }
+      lo = le;
+      below = cum;
+    }
+    out[stage] = { count: e.count, meanUs: Math.round((e.sum / e.count) * 1e6), medianUs: Math.round(median * 1e6) };
+  }
+  return out;
 }
 
 /** C: end to end on one --role all hub, at 100/s and at saturation. */
