@@ -12,7 +12,7 @@ describe('CountTable (document frequencies per bigram code)', () => {
           const m = new Map<number, number>();
           const batch: number[] = [];
           const flush = (): void => {
-            t.incrementMany(Uint32Array.from(batch), batch.length);
+            t.incrementMany(Uint32Array.from(batch));
             for (const c of batch) m.set(c, (m.get(c) ?? 0) + 1);
             batch.length = 0;
           };
@@ -28,7 +28,7 @@ describe('CountTable (document frequencies per bigram code)', () => {
               t.increment(code);
               m.set(code, (m.get(code) ?? 0) + 1);
             } else if (code % 2 === 0) {
-              t.decrementMany(Uint32Array.of(code), 1);
+              t.decrementMany(Uint32Array.of(code));
               const d = (m.get(code) ?? 0) - 1;
               if (d <= 0) m.delete(code);
               else m.set(code, d);

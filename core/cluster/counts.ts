@@ -1,3 +1,5 @@
+import { mix32 } from './postings';
+
 const EMPTY = 0;
 
 /**
@@ -46,11 +48,8 @@ export class CountTable {
    */
   getMany(codes: Uint32Array, out: Float64Array): void {
     const n = codes.length;
-    if (this.slotScratch.length < n) this.slotScratch = new Int32Array(n * 2);
-    const at = this.slotScratch;
+    const at = this.homeSlots(codes);
     const slots = this.slots;
-    const mask = this.mask;
-    for (let i = 0; i < n; i++) at[i] = hash32((codes[i] as number) + 1) & mask;
     for (let i = 0; i < n; i++) {
       const key = (codes[i] as number) + 1;
       if (key > TOP) {
@@ -85,16 +84,14 @@ export class CountTable {
   }
 
   /**
-   * `increment` of `codes[0..n)` in order, with the reads of their home slots issued back to back
+   * `increment` of each of `codes` in order, with the reads of their home slots issued back to back
    * (as `getMany`); a code not at its home slot takes `increment`'s probe, and after a rebuild the
    * rest do.
    */
-  incrementMany(codes: Uint32Array, n: number): void {
-    if (this.slotScratch.length < n) this.slotScratch = new Int32Array(n * 2);
-    const at = this.slotScratch;
+  incrementMany(codes: Uint32Array): void {
+    const n = codes.length;
+    const at = this.homeSlots(codes);
     const slots = this.slots;
-    const mask = this.mask;
-    for (let i = 0; i < n; i++) at[i] = hash32((codes[i] as number) + 1) & mask;
     for (let i = 0; i < n; i++) {
       const code = codes[i] as number;
       const j = at[i] as number;
@@ -119,13 +116,11 @@ export class CountTable {
     if (c === 1) this.live--;
   }
 
-  /** `decrement` of `codes[0..n)`, with the home-slot reads issued back to back (as `incrementMany`). */
-  decrementMany(codes: Uint32Array, n: number): void {
-    if (this.slotScratch.length < n) this.slotScratch = new Int32Array(n * 2);
-    const at = this.slotScratch;
+  /** `decrement` of each of `codes`, with the home-slot reads issued back to back (as `incrementMany`). */
+  decrementMany(codes: Uint32Array): void {
+    const n = codes.length;
+    const at = this.homeSlots(codes);
     const slots = this.slots;
-    const mask = this.mask;
-    for (let i = 0; i < n; i++) at[i] = hash32((codes[i] as number) + 1) & mask;
     for (let i = 0; i < n; i++) {
       const code = codes[i] as number;
       const j = at[i] as number;
@@ -138,11 +133,20 @@ export class CountTable {
     }
   }
 
+  /** The home slot of each code (the first slot its probe reads), in a scratch array. */
+  private homeSlots(codes: Uint32Array): Int32Array {
+    if (this.slotScratch.length < codes.length) this.slotScratch = new Int32Array(codes.length * 2);
+    const at = this.slotScratch;
+    const mask = this.mask;
+    for (let i = 0; i < codes.length; i++) at[i] = mix32((codes[i] as number) + 1) & mask;
+    return at;
+  }
+
   /** The slot holding `key`, or the empty slot where it would go (its count reads 0). */
   private probe(key: number): number {
     const slots = this.slots;
     const mask = this.mask;
-    let i = hash32(key) & mask;
+    let i = mix32(key) & mask;
     for (;;) {
       const k = slots[2 * i] as number;
       if (k === key || k === EMPTY) return i;
@@ -161,7 +165,7 @@ export class CountTable {
       const key = old[j] as number;
       const c = old[j + 1] as number;
       if (key === EMPTY || c === 0) continue;
-      let i = hash32(key) & mask;
+      let i = mix32(key) & mask;
       while ((slots[2 * i] as number) !== EMPTY) i = (i + 1) & mask;
       slots[2 * i] = key;
       slots[2 * i + 1] = c;
@@ -174,13 +178,6 @@ export class CountTable {
 }
 
 const TOP = 4294967295;
-
-/** A 32-bit finaliser (murmur3's) of a key in [1, 2^32). */
-function hash32(key: number): number {
-  let h = Math.imul(key ^ (key >>> 16), 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
-}
 
 function pow2(n: number): number {
   let p = 1;

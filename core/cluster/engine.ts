@@ -258,7 +258,6 @@ export class ClusterEngine {
   private readonly rankScratch: { buf: Float64Array } = { buf: new Float64Array(1024) };
   private mixScratch = new Float64Array(1024);
   private unionScratch = new Uint32Array(1024);
-  private unionLength = 0;
   /** The query being scored, its head and body codes laid out for scoring (`codeset.ts`): built on its first score. */
   private readonly scoreSets = { head: new WeightedCodeSet(), body: new WeightedCodeSet() };
   private scoreSetsFor: Query | null = null;
@@ -1035,7 +1034,7 @@ export class ClusterEngine {
     this.byId.set(rec.id, rec);
     this.liveCount++;
     // document frequencies over head ∪ body
-    this.df.incrementMany(this.unionOf(q.head, q.body, 0, q.body.length), this.unionLength);
+    this.df.incrementMany(this.unionOf(q.head, q.body, 0, q.body.length));
     for (const code of q.indexed) {
       for (const bh of blockIndex) {
         this.postings.push(bh * TWO32 + code, rec.seq);
@@ -1075,7 +1074,7 @@ export class ClusterEngine {
     this.sweepPlaces(2);
   }
 
-  /** The sorted union of `a` and `b[from..to)` (head and body codes) in a scratch array, its length in `unionLength`. */
+  /** The sorted union of `a` and `b[from..to)` (head and body codes), a view of a scratch array. */
   private unionOf(a: Uint32Array, b: Uint32Array, from: number, to: number): Uint32Array {
     const max = a.length + to - from;
     if (this.unionScratch.length < max) this.unionScratch = new Uint32Array(max * 2);
@@ -1084,8 +1083,7 @@ export class ClusterEngine {
     forUnion(a, b, from, to, (c) => {
       union[n++] = c;
     });
-    this.unionLength = n;
-    return union;
+    return union.subarray(0, n);
   }
 
   /** Drop reports that left the window (by the watermark, the latest report time seen). */
@@ -1103,7 +1101,7 @@ export class ClusterEngine {
       const at = this.store.partAt(r.seq);
       const nHead = slab[at] as number;
       const bodyAt = at + HEADER + nHead;
-      this.df.decrementMany(this.unionOf(slab.subarray(at + HEADER, bodyAt), slab, bodyAt, bodyAt + (slab[at + 1] as number)), this.unionLength);
+      this.df.decrementMany(this.unionOf(slab.subarray(at + HEADER, bodyAt), slab, bodyAt, bodyAt + (slab[at + 1] as number)));
       const root = find(r.cluster);
       root.live--;
       const k = root.reporters.get(r.reporterKey) ?? 1;

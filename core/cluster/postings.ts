@@ -146,7 +146,12 @@ export class PostingTable {
 function slotOf(key: number): number {
   const lo = key >>> 0;
   const hi = Math.floor(key / 4294967296) >>> 0;
-  let h = Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca6b);
+  return mix32(lo ^ Math.imul(hi, 0x9e3779b1));
+}
+
+/** `slotOf` of a key < 2^32, without the split into halves (the document-frequency table's keys). */
+export function mix32(x: number): number {
+  let h = Math.imul(x, 0x85ebca6b);
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   return (h ^ (h >>> 16)) >>> 0;
