@@ -7,6 +7,7 @@ import { DEFAULT_TRAIN_OPTIONS, readLabelled } from '../../core/catalog/model';
 import { sharedDataFile } from '../../core/util/shared-data';
 import { TEACHER_TRAIN_OPTIONS } from '../../core/catalog/category-model';
 import { replyWeakDocuments } from '../../core/catalog/weak-labels';
+import { extraAnnotatedDocuments, messageTexts, readExtraAnnotations } from '../../core/catalog/extra-labels';
 import { categoryFigures, rounded, type JudgedRow } from './category-metrics';
 
 /**
@@ -19,6 +20,8 @@ import { categoryFigures, rounded, type JudgedRow } from './category-metrics';
  * `chooseCategoryThreshold`, exactly as `intake-hub catalog train --categories` does.
  *
  *   node dist/bench/classify/category-cv.js [--l1-cache FILE] [--weak-weight 0.3 [--replies FILE]]
+ *     [--extra FILE[,FILE…] [--extra-weight W]]   extra annotations (core/catalog/extra-labels.ts), training only
+ *     [--rows FILE]   each evaluated row's out-of-fold outcome, as JSONL
  */
 
 function arg(argv: string[], k: string): string | undefined {
@@ -61,7 +64,13 @@ export function main(argv: string[] = process.argv.slice(2)): void {
   // weak labels from government replies (core/catalog/weak-labels.ts), at --weak-weight (0: none)
   const weakWeight = Number(arg(argv, '--weak-weight') ?? 0);
   const weak = weakWeight > 0 ? replyWeakDocuments(arg(argv, '--replies') ?? sharedDataFile('tipdm2020c', 'messages_with_replies.jsonl'), catalog, weakWeight, gold.map((g) => g.text)) : { docs: [], rows: 0, excluded: 0 };
-  const oof = teacherOof(catalog, evalRows, boost, categories, 5, TEACHER_TRAIN_OPTIONS, weak.docs);
+  // extra annotations (core/catalog/labels/*.jsonl): training documents in every fold, never evaluated
+  const extraFiles = arg(argv, '--extra')?.split(',').filter(Boolean) ?? [];
+  const extraWeight = Number(arg(argv, '--extra-weight') ?? 1);
+  const extra = extraFiles.length
+    ? extraAnnotatedDocuments(readExtraAnnotations(extraFiles), messageTexts(sharedDataFile('tipdm2020c', 'train.jsonl'), sharedDataFile('tipdm2020c', 'unlabeled.jsonl'), sharedDataFile('tipdm2020c', 'messages_with_votes.jsonl')), catalog, extraWeight, gold.map((g) => g.text))
+    : { docs: [], used: 0, excluded: 0, byCategory: {} };
+  const oof = teacherOof(catalog, evalRows, boost, categories, 5, TEACHER_TRAIN_OPTIONS, [...weak.docs, ...extra.docs]);
   const tT = Date.now();
 
   const fit = fitMixParams(oof, catalog, l1, l1Labels);
@@ -79,6 +88,9 @@ export function main(argv: string[] = process.argv.slice(2)): void {
       return [c, { support: tp + fn, f1: Number(f1.toFixed(3)) }];
     }),
   );
+  // --rows FILE: every evaluated row's out-of-fold outcome at the chosen threshold (to read the misses)
+  const rowsFile = arg(argv, '--rows');
+  if (rowsFile) writeFileSync(rowsFile, evalRows.map((r, i) => JSON.stringify({ row: r.row, primary: r.primary, acceptable: r.acceptable, predicted: (j[i] as JudgedRow).predicted, suggestion: (j[i] as JudgedRow).suggestion, note: r.note })).join('\n') + '\n');
   // the keyword-rules step in front of the model, as the cascade runs it (decisive keywords, model not against)
   const rules = rulesFor(catalog);
   const C = categories.length;
@@ -106,6 +118,7 @@ export function main(argv: string[] = process.argv.slice(2)): void {
         rows: evalRows.length,
         seconds: { l1Oof: (tL1 - t0) / 1000, teacherOof: (tT - tL1) / 1000, total: (Date.now() - t0) / 1000 },
         weak: { weight: weakWeight, rows: weak.rows, documents: weak.docs.length, excluded: weak.excluded, byCategory: Object.fromEntries(categories.map((c) => [c, weak.docs.filter((d) => d.label === c).length])) },
+        extra: { files: extraFiles.length, weight: extraWeight, annotations: extra.used, excluded: extra.excluded, documents: extra.docs.length, byCategory: extra.byCategory },
         best: { ...fit.params, nll: Number(fit.nll.toFixed(4)) },
         grid: fit.grid.slice(0, 6).map((r) => rounded(r)),
         chosen: rounded(chosen),

@@ -67,6 +67,23 @@ const key = (s: string): string => s.replace(/\s+/g, '');
 const WINDOW = 16;
 
 /**
+ * A test for "this text starts with a 16-character run of one of `exclude`" (whitespace ignored):
+ * the overlap check that keeps annotated (evaluated) texts out of extra training documents.
+ * Pass a text, the first or the last 16 characters of a text.
+ */
+export function overlapCheck(exclude: readonly string[]): (s: string) => boolean {
+  const windows = new Set<string>();
+  for (const t of exclude.map(key)) for (let i = 0; i + WINDOW <= t.length; i++) windows.add(t.slice(i, i + WINDOW));
+  return (s: string): boolean => s.length >= WINDOW && windows.has(s.slice(0, WINDOW));
+}
+
+/** Does `text` overlap one of the texts of `inExcluded` (`overlapCheck`): its start or its end? */
+export function overlaps(inExcluded: (s: string) => boolean, text: string): boolean {
+  const t = key(text);
+  return inExcluded(t) || inExcluded(t.slice(-WINDOW));
+}
+
+/**
  * Teacher documents from a replies file: title + detail (as the message-board texts are laid out),
  * labelled with `replyCategory`, at `weight`. Messages whose title or detail also occurs in one of
  * `exclude` (the annotated training texts: CV would otherwise see an evaluated message's text with
@@ -76,9 +93,7 @@ const WINDOW = 16;
 export function replyWeakDocuments(file: string, catalog: Catalog, weight: number, exclude: readonly string[]): { docs: TeacherDocument[]; rows: number; excluded: number } {
   for (const { category } of REPLY_UNIT_CATEGORIES) if (!catalog.category(category)) throw new ConfigError(`weak labels from replies are written for the default catalog; category ${category} is not in this catalog`);
   if (!(weight > 0 && weight <= 1)) throw new ConfigError('weak-label weight must be in (0, 1]');
-  const windows = new Set<string>();
-  for (const t of exclude.map(key)) for (let i = 0; i + WINDOW <= t.length; i++) windows.add(t.slice(i, i + WINDOW));
-  const inExcluded = (s: string): boolean => s.length >= WINDOW && windows.has(s.slice(0, WINDOW));
+  const inExcluded = overlapCheck(exclude);
   const docs: TeacherDocument[] = [];
   let rows = 0;
   let excluded = 0;

@@ -8,7 +8,9 @@ import { bool, num, runGroup, str, strs, UsageError, type CommandSpec, type Pars
 import { compatMatrix, defaultCategoryModelPath, saveCategoryModel, TEACHER_TRAIN_OPTIONS, toCategoryModelFile, trainTeacher } from '../../catalog/category-model';
 import { chooseCategoryThreshold, fitMixParams, joinGold, labelModelOof, readCategoryLabels, teacherDocuments, teacherOof } from '../../catalog/category-train';
 import { replyWeakDocuments } from '../../catalog/weak-labels';
+import { extraAnnotatedDocuments, messageTexts, readExtraAnnotations } from '../../catalog/extra-labels';
 import { DEFAULT_TRAIN_OPTIONS, defaultModelPath, loadModel, readLabelled, saveModel, toModelFile, train, type TrainOptions } from '../../catalog/model';
+import { sharedDataFile } from '../../util/shared-data';
 
 const CATALOG_FILE = { names: '[FILE]', min: 0, max: 1 };
 
@@ -30,6 +32,10 @@ calibration chosen by 5-fold CV (several minutes). Default output: the shipped c
       'l1-oof-cache': { type: 'string', value: 'FILE', help: "with --categories: cache of the 7-label model's out-of-fold probabilities (reused when present)" },
       'weak-replies': { type: 'string', value: 'FILE', help: 'with --categories: messages with government replies (tipdm2020c/messages_with_replies.jsonl); the answering unit is a weak category label (core/catalog/weak-labels.ts)' },
       'weak-weight': { type: 'string', value: 'W', help: 'with --weak-replies: the weight of a weak label, in (0, 1] (default 0.3)' },
+      'extra-labels': { type: 'string', multiple: true, value: 'FILE', help: 'with --categories: extra annotations of train.jsonl / unlabeled.jsonl messages (core/catalog/labels/*.jsonl; core/catalog/extra-labels.ts), training only' },
+      'extra-weight': { type: 'string', value: 'W', help: 'with --extra-labels: their weight, in (0, 1] (default 1)' },
+      unlabeled: { type: 'string', value: 'FILE', help: 'with --extra-labels: the unlabeled messages their msg_ids name (default ../shared/data/tipdm2020c/unlabeled.jsonl)' },
+      votes: { type: 'string', value: 'FILE', help: 'with --extra-labels: the messages with votes their "votes" msg_ids name (default ../shared/data/tipdm2020c/messages_with_votes.jsonl)' },
       data: { type: 'string', multiple: true, value: 'FILE', help: 'labelled JSONL; more files may follow as arguments (--data a.jsonl b.jsonl)' },
       out: { type: 'string', value: 'FILE', help: 'model file (default: core/catalog/models/l1-model.json.gz)' },
       version: { type: 'string', value: 'V', help: 'model version (default: l1-<date>)' },
@@ -180,10 +186,18 @@ function trainCategories(p: Parsed): number {
   // weak labels leave out any reply message whose text is one of the annotated rows (CV would see it labelled)
   const weak = repliesFile ? replyWeakDocuments(abs(repliesFile), catalog, weakWeight, gold.map((g) => g.text)) : null;
   if (weak) console.error(`category model: ${weak.docs.length} weak labels from ${weak.rows} replies (weight ${weakWeight}; ${weak.excluded} left out as annotated texts)`);
-  const oof = teacherOof(catalog, evalRows, gold.filter((g) => g.sample !== 'random'), categories, 5, TEACHER_TRAIN_OPTIONS, weak?.docs ?? []);
+  const extraFiles = strs(p, 'extra-labels');
+  const extraWeight = num(p, 'extra-weight', 1, 0, 1);
+  for (const f of extraFiles) if (/holdout/i.test(basename(f))) throw new UsageError(`refusing to train on ${f}: the holdout set is for acceptance evaluation only`);
+  const extraDocs = extraFiles.length
+    ? extraAnnotatedDocuments(readExtraAnnotations(extraFiles.map(abs)), messageTexts(abs(first), abs(str(p, 'unlabeled') ?? sharedDataFile('tipdm2020c', 'unlabeled.jsonl')), abs(str(p, 'votes') ?? sharedDataFile('tipdm2020c', 'messages_with_votes.jsonl'))), catalog, extraWeight, gold.map((g) => g.text))
+    : null;
+  if (extraDocs) console.error(`category model: ${extraDocs.used} extra annotations (weight ${extraWeight}; ${extraDocs.excluded} left out as annotated texts) → ${extraDocs.docs.length} documents`);
+  const more = [...(weak?.docs ?? []), ...(extraDocs?.docs ?? [])];
+  const oof = teacherOof(catalog, evalRows, gold.filter((g) => g.sample !== 'random'), categories, 5, TEACHER_TRAIN_OPTIONS, more);
   const fit = fitMixParams(oof, catalog, l1, l1Labels);
   const th = chooseCategoryThreshold(fit.probs, evalRows, categories);
-  const t = trainTeacher(teacherDocuments(catalog, gold, weak?.docs ?? []), categories);
+  const t = trainTeacher(teacherDocuments(catalog, gold, more), categories);
   const createdAt = new Date().toISOString();
   const version = str(p, 'version') ?? `cat-${createdAt.slice(0, 10)}`;
   const file = toCategoryModelFile(
@@ -199,9 +213,10 @@ function trainCategories(p: Parsed): number {
         { file: basename(abs(labelsFile)), rows: gold.length },
         { file: 'catalog subcategories (name + keywords)', rows: catalog.subcategories.length },
         ...(weak && repliesFile ? [{ file: `${basename(abs(repliesFile))} (weak labels, weight ${weakWeight})`, rows: weak.docs.length }] : []),
+        ...extraFiles.map((f) => ({ file: `${basename(f)} (extra annotations, weight ${extraWeight})`, rows: readExtraAnnotations([abs(f)]).length })),
       ],
       createdAt,
-      notes: `category teacher: NB-SVM (dual CD, C ${TEACHER_TRAIN_OPTIONS.C}, balanced) on annotated messages, their notes and the catalog's names/keywords${weak ? `, ${weak.docs.length} weak labels from government replies at weight ${weakWeight}` : ''}; mixed with label model ${labelModel.version} through P(category | label); teacherT, alpha by 5-fold CV NLL, temperature fitted on the same out-of-fold rows (bench/classify/category-cv.ts)`,
+      notes: `category teacher: NB-SVM (dual CD, C ${TEACHER_TRAIN_OPTIONS.C}, balanced) on annotated messages, their notes and the catalog's names/keywords${weak ? `, ${weak.docs.length} weak labels from government replies at weight ${weakWeight}` : ''}${extraDocs ? `, ${extraDocs.used} extra annotations at weight ${extraWeight}` : ''}; mixed with label model ${labelModel.version} through P(category | label); teacherT, alpha by 5-fold CV NLL, temperature fitted on the same out-of-fold rows (bench/classify/category-cv.ts)`,
       cv: { rows: evalRows.length, nll: Number(fit.nll.toFixed(4)), threshold: th.threshold, triageShare: Number(th.triageShare.toFixed(4)), acceptableOrTriage: Number(th.acceptableOrTriage.toFixed(4)), routedAcceptable: Number(th.routedAcceptable.toFixed(4)) },
     },
     TEACHER_TRAIN_OPTIONS,
