@@ -15,7 +15,7 @@
  * Prints a JSON line per figure and a summary table. Needs a broker (KAFKA_BROKERS, default
  * 127.0.0.1:9092) and Go (the load generator is built on first use into a temp dir).
  *
- *   npm run build && node dist/bench/fleet/bench.js [--n 20000] [--partitions 6] [--concurrency 64] [--sections ABC]
+ *   npm run build && node dist/bench/fleet/bench.js [--n 20000] [--partitions 6] [--concurrency 64] [--sections ABC] [--intakes 1]
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -49,6 +49,8 @@ const SECTIONS = (() => {
 })();
 const P = arg('--partitions', 6);
 const C = arg('--concurrency', 64);
+/** Intake instances in part A (separate processes on this machine, the load generator round-robins). */
+const INTAKES = arg('--intakes', 1);
 /** Extra Node flags for the hub processes, e.g. `BENCH_HUB_NODE_ARGS='--cpu-prof --cpu-prof-dir=prof'` to profile them. */
 const HUB_NODE_ARGS = (process.env.BENCH_HUB_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
@@ -56,7 +58,8 @@ const SECRET = `whsec_${randomBytes(24).toString('base64')}`;
 const TOKEN_SECRET = randomBytes(24).toString('hex');
 const root = packageRoot();
 const dir = mkdtempSync(join(tmpdir(), 'bench-fleet-'));
-const cli = join(root, 'dist', 'core', 'cli', 'main.js');
+/** The hub under test; `BENCH_HUB_CLI=<other build>/core/cli/main.js` measures another build (A/B in one session). */
+const cli = process.env.BENCH_HUB_CLI ?? join(root, 'dist', 'core', 'cli', 'main.js');
 const out: Record<string, unknown>[] = [];
 const execFileAsync = promisify(execFile);
 const emit = (o: Record<string, unknown>): void => {
@@ -184,14 +187,17 @@ async function main(): Promise<void> {
 /** A (intake tier and its raw-producer peer) and B (1, 2, 3 processors over A's reports). */
 async function tiersAB(file: string, bin: string, admin: KafkaAdmin): Promise<void> {
   // A. intake tier alone, and the raw producer with the same batching
+  // K intake instances (--intakes, default 1) behind the load generator's round robin
   const nsA = `bench${Date.now().toString(36)}a.`;
-  const intake = startHub(config(nsA, 18181, 18191), 'intake', 'bench-intake');
-  await ready(18181);
-  const cpu0 = cpuSeconds(intake.pid as number);
-  const a = await runLoad(bin, 'http://127.0.0.1:18181/intake/app', file, ['-n', String(N)]);
-  const hubCpu = cpuSeconds(intake.pid as number) - cpu0;
-  emit({ figure: 'A intake tier', ...a, hub_cpu_us_per_report: Math.round((hubCpu / N) * 1e6) });
-  await stop(intake);
+  const intakes = Array.from({ length: INTAKES }, (_, k) => startHub(config(nsA, 18181 + k, 18191 + k), 'intake', `bench-intake-${k}`));
+  await Promise.all(intakes.map((_, k) => ready(18181 + k)));
+  const cpu0 = intakes.map((p) => cpuSeconds(p.pid as number));
+  const a = await runLoad(bin, intakes.map((_, k) => `http://127.0.0.1:${18181 + k}/intake/app`).join(','), file, ['-n', String(N)]);
+  const hubCpu = intakes.reduce((sum, p, k) => sum + cpuSeconds(p.pid as number) - (cpu0[k] as number), 0);
+  // the group committers' own view: records per transaction and time per transaction (begin → commit)
+  const batch = await metricMeans(18191, ['intake_output_batch_records', 'intake_output_write_duration_seconds']);
+  emit({ figure: `A intake tier (${INTAKES} instance${INTAKES > 1 ? 's' : ''})`, ...a, hub_cpu_us_per_report: Math.round((hubCpu / N) * 1e6), records_per_transaction: batch.intake_output_batch_records, transaction_ms: batch.intake_output_write_duration_seconds === undefined ? undefined : Number((batch.intake_output_write_duration_seconds * 1000).toFixed(1)) });
+  for (const p of intakes) await stop(p);
 
   const reader = new PartitionReader(testConnection(nsA), 'bench');
   const records: OutRecord[] = [];
@@ -241,6 +247,23 @@ async function tiersAB(file: string, bin: string, admin: KafkaAdmin): Promise<vo
     emit({ figure: `B processors x${k}`, reports: records.length, seconds: secsK, reports_per_second: records.length / secsK, per_partition_per_second: records.length / secsK / P, cpu_us_per_report: Math.round((cpu / records.length) * 1e6), stages_us: stages, note: 'includes start-up and restore (empty)' });
     for (const p of procs) await stop(p);
   }
+}
+
+/** Mean of each named histogram (sum / count over all its label sets) on one admin port's /metrics. */
+async function metricMeans(adminPort: number, names: string[]): Promise<Record<string, number>> {
+  const text = await (await request(`http://127.0.0.1:${adminPort}/metrics`, { headers: bearer('viewer') })).body.text();
+  const out: Record<string, number> = {};
+  for (const name of names) {
+    let sum = 0;
+    let count = 0;
+    for (const line of text.split('\n')) {
+      const m = new RegExp(`^${name}_(sum|count)(?:\\{[^}]*\\})? (\\S+)$`).exec(line);
+      if (m?.[1] === 'sum') sum += Number(m[2]);
+      else if (m?.[1] === 'count') count += Number(m[2]);
+    }
+    if (count > 0) out[name] = Number((sum / count).toPrecision(4));
+  }
+  return out;
 }
 
 /**

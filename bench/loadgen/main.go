@@ -35,7 +35,7 @@ type result struct {
 }
 
 func main() {
-	url := flag.String("url", "", "intake URL (POST)")
+	url := flag.String("url", "", "intake URL (POST); several, comma-separated, are used in turn (request i goes to URL i mod n: a round-robin load balancer)")
 	redeliver := flag.String("redeliver-url", "", "also send every report a second time to this URL (a redelivery to another instance)")
 	secret := flag.String("secret", "", "Standard Webhooks secret (whsec_<base64>)")
 	bodiesFile := flag.String("bodies", "", "JSON lines, one report body per line")
@@ -59,6 +59,7 @@ func main() {
 	if *n > 0 {
 		total = *n
 	}
+	urls := strings.Split(*url, ",")
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *concurrency * 2, MaxConnsPerHost: *concurrency * 2, IdleConnTimeout: 30 * time.Second}, Timeout: 60 * time.Second}
 	var next int64 = -1
 	var stop atomic.Bool
@@ -105,7 +106,7 @@ func main() {
 					<-tick
 				}
 				id := fmt.Sprintf("msg_%d_%d", started.UnixNano(), i)
-				r := post(*url, i, id)
+				r := post(urls[i%len(urls)], i, id)
 				results <- r
 				if *redeliver != "" {
 					results <- post(*redeliver, i, id+"_r")
