@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomFillSync } from 'node:crypto';
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
@@ -28,8 +28,25 @@ function encodeRandom(bytes: Uint8Array): string {
   return out;
 }
 
+/**
+ * Random bytes for ids from a pool refilled 4 KiB at a time (as Node's own `randomUUID` caches its
+ * entropy): one `randomBytes(10)` per id was a call into OpenSSL per delivery on the intake path.
+ * Ids are not secrets; the bytes are still from the CSPRNG, each used once.
+ */
+const POOL = Buffer.allocUnsafe(4096);
+let poolOffset = POOL.length;
+function randomTen(): Uint8Array {
+  if (poolOffset + 10 > POOL.length) {
+    randomFillSync(POOL);
+    poolOffset = 0;
+  }
+  const b = POOL.subarray(poolOffset, poolOffset + 10);
+  poolOffset += 10;
+  return b;
+}
+
 /** A ULID: 48-bit millisecond time + 80 random bits, lexicographically time-sortable. */
-export function ulid(timeMs: number, random: Uint8Array = randomBytes(10)): string {
+export function ulid(timeMs: number, random: Uint8Array = randomTen()): string {
   return encodeTime(timeMs) + encodeRandom(random);
 }
 

@@ -156,7 +156,8 @@ export class KafkaLog implements RecordLog {
       // A commit that did not answer in time, or a fatal error: the outcome is uncertain, fence the
       // producer by re-initialising it. Anything else: abort (in the background, so the caller is
       // answered at its deadline; the next batch waits for it) — the records never become visible.
-      const uncertain = (committing && e instanceof DeadlineError) || isFatal(e);
+      // (the client's own timeout of a commit, -185 __TIMED_OUT, leaves the commit running in the background)
+      const uncertain = (committing && (e instanceof DeadlineError || (e as { code?: number }).code === -185)) || isFatal(e);
       if (uncertain) this.resetProducer();
       else if (p.active) {
         this.cleanup = p
