@@ -165,8 +165,15 @@ describe('resident-app webhook on the real Kafka broker', () => {
     await new Promise((res) => setTimeout(res, 1500));
     kafkaCtl('stop');
     const ackedAtStop = acked.size;
-    await new Promise((res) => setTimeout(res, 8000));
-    const readyWhileDown = (await request(`${base}/readyz`)).statusCode;
+    // at least 8 s down; /readyz must turn 503 while the broker is down (the probe notices within
+    // its call timeout and backoff, later on a loaded machine: polled up to 30 s, not read once)
+    const downSince = Date.now();
+    let readyWhileDown = 0;
+    while (Date.now() - downSince < 30000) {
+      readyWhileDown = (await request(`${base}/readyz`)).statusCode;
+      if (readyWhileDown === 503 && Date.now() - downSince >= 8000) break;
+      await new Promise((res) => setTimeout(res, 250));
+    }
     kafkaCtl('start');
     kafkaCtl('wait');
     // keep posting until the hub accepts again
