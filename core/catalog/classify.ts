@@ -59,7 +59,7 @@ export interface ClassificationConfig {
   useChannelCodes: boolean;
 }
 
-export const DEFAULT_CLASSIFICATION_CONFIG: ClassificationConfig = { minConfidence: 0.31, minLabelConfidence: 0.62, ruleMinModelProb: 0.05, channelOutsideWeight: 0.1, ruleMinScore: 12, ruleMinMargin: 2, useChannelCodes: true };
+export const DEFAULT_CLASSIFICATION_CONFIG: ClassificationConfig = { minConfidence: 0.27, minLabelConfidence: 0.62, ruleMinModelProb: 0.05, channelOutsideWeight: 0.1, ruleMinScore: 12, ruleMinMargin: 2, useChannelCodes: true };
 
 /** JSON Schema fragment for hub.yaml (`classification:`), with descriptions and defaults. */
 export const classificationConfigSchema = {
