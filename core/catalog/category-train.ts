@@ -80,12 +80,16 @@ export function goldFolds(rows: Array<{ primary: string }>, k: number, seed = 20
  */
 export function teacherDocuments(catalog: Catalog, gold: GoldRow[], weak: readonly TeacherDocument[] = []): TeacherDocument[] {
   const docs: TeacherDocument[] = [...catalogDocuments(catalog), ...weak];
-  for (const g of gold) {
-    docs.push({ text: g.text, label: g.primary });
-    if (g.note) docs.push({ text: g.note, label: g.primary });
-    for (const a of g.acceptable) if (a !== g.primary) docs.push({ text: g.text, label: a });
-  }
+  for (const g of gold) pushAnnotated(docs, g.text, g);
   return docs;
+}
+
+/** The documents of one annotated message (see `teacherDocuments`), at `weight` when given (default 1). */
+export function pushAnnotated(docs: TeacherDocument[], text: string, a: { primary: string; note: string; acceptable: readonly string[] }, weight?: number): void {
+  const w = weight === undefined ? {} : { weight };
+  docs.push({ text, label: a.primary, ...w });
+  if (a.note) docs.push({ text: a.note, label: a.primary, ...w });
+  for (const c of a.acceptable) if (c !== a.primary) docs.push({ text, label: c, ...w });
 }
 
 /**

@@ -2,6 +2,7 @@ import { readJsonl } from '../cluster/tipdm';
 import { ConfigError } from '../errors';
 import type { Catalog } from './catalog';
 import type { TeacherDocument } from './category-model';
+import { pushAnnotated } from './category-train';
 import { overlapCheck, overlaps } from './weak-labels';
 
 /**
@@ -14,9 +15,9 @@ import { overlapCheck, overlaps } from './weak-labels';
  * `tipdm2020c/messages_with_votes.jsonl`. Fields as the annotators': `primary`, `acceptable`, `triage_ok`,
  * `note`, `sample`.
  *
- * They only train the category teacher (as documents at a weight, like the annotated rows: text and
- * note labelled with the primary, the text again for each other acceptable category); they are never
- * evaluated, so cross-validation figures stay those of the annotators' random sample.
+ * They only train the category teacher (as documents at a weight, like the annotated rows:
+ * `pushAnnotated`); they are never evaluated, so cross-validation figures stay those of the
+ * annotators' random sample.
  */
 export interface ExtraAnnotation {
   source: ExtraSource;
@@ -88,9 +89,7 @@ export function extraAnnotatedDocuments(annotations: readonly ExtraAnnotation[],
     }
     used++;
     byCategory[a.primary] = (byCategory[a.primary] ?? 0) + 1;
-    docs.push({ text, label: a.primary, weight });
-    if (a.note) docs.push({ text: a.note, label: a.primary, weight });
-    for (const c of a.acceptable) if (c !== a.primary) docs.push({ text, label: c, weight });
+    pushAnnotated(docs, text, a, weight);
   }
   return { docs, used, excluded, byCategory };
 }

@@ -5,7 +5,7 @@ import { GroupCommitter } from '../outputs/group-commit';
 import type { OutRecord, RecordLog, StoredRecord } from '../outputs/output';
 import type { Topics } from '../outputs/topics';
 import { KafkaAdmin, topicSpecs, type TopicLayout } from './admin';
-import { DeadlineError, isFatal, retryPause, withDeadline, type KafkaConnectionConfig } from './client';
+import { DeadlineError, isFatal, kafkaModule, retryPause, withDeadline, type KafkaConnectionConfig } from './client';
 import { PartitionReader } from './reader';
 import { TxnProducer } from './txn-producer';
 
@@ -156,8 +156,8 @@ export class KafkaLog implements RecordLog {
       // A commit that did not answer in time, or a fatal error: the outcome is uncertain, fence the
       // producer by re-initialising it. Anything else: abort (in the background, so the caller is
       // answered at its deadline; the next batch waits for it) — the records never become visible.
-      // (the client's own timeout of a commit, -185 __TIMED_OUT, leaves the commit running in the background)
-      const uncertain = (committing && (e instanceof DeadlineError || (e as { code?: number }).code === -185)) || isFatal(e);
+      // (the client's own timeout of a commit, __TIMED_OUT, leaves the commit running in the background)
+      const uncertain = (committing && (e instanceof DeadlineError || (e as { code?: unknown }).code === kafkaModule().CODES.ERRORS.ERR__TIMED_OUT)) || isFatal(e);
       if (uncertain) this.resetProducer();
       else if (p.active) {
         this.cleanup = p

@@ -32,7 +32,7 @@ calibration chosen by 5-fold CV (several minutes). Default output: the shipped c
       'l1-oof-cache': { type: 'string', value: 'FILE', help: "with --categories: cache of the 7-label model's out-of-fold probabilities (reused when present)" },
       'weak-replies': { type: 'string', value: 'FILE', help: 'with --categories: messages with government replies (tipdm2020c/messages_with_replies.jsonl); the answering unit is a weak category label (core/catalog/weak-labels.ts)' },
       'weak-weight': { type: 'string', value: 'W', help: 'with --weak-replies: the weight of a weak label, in (0, 1] (default 0.3)' },
-      'extra-labels': { type: 'string', multiple: true, value: 'FILE', help: 'with --categories: extra annotations of train.jsonl / unlabeled.jsonl messages (core/catalog/labels/*.jsonl; core/catalog/extra-labels.ts), training only' },
+      'extra-labels': { type: 'string', multiple: true, value: 'FILE', help: 'with --categories: extra annotations of train.jsonl / unlabeled.jsonl / messages_with_votes.jsonl messages (core/catalog/labels/*.jsonl; core/catalog/extra-labels.ts), training only' },
       'extra-weight': { type: 'string', value: 'W', help: 'with --extra-labels: their weight, in (0, 1] (default 1)' },
       unlabeled: { type: 'string', value: 'FILE', help: 'with --extra-labels: the unlabeled messages their msg_ids name (default ../shared/data/tipdm2020c/unlabeled.jsonl)' },
       votes: { type: 'string', value: 'FILE', help: 'with --extra-labels: the messages with votes their "votes" msg_ids name (default ../shared/data/tipdm2020c/messages_with_votes.jsonl)' },
