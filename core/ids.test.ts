@@ -10,8 +10,14 @@ describe('ulid', () => {
 
   it('never repeats a random part, across many refills of the entropy pool', () => {
     const seen = new Set<string>();
-    for (let i = 0; i < 5000; i++) seen.add(ulid(0).slice(10)); // 5,000 × 10 bytes: 12 refills of the 4 KiB pool
+    for (let i = 0; i < 5000; i++) seen.add(ulid(i).slice(10)); // 5,000 fresh draws × 10 bytes: 12 refills of the 4 KiB pool
     expect(seen.size).toBe(5000);
+  });
+
+  it('ids of one millisecond sort in the order they were made', () => {
+    const ids = Array.from({ length: 1000 }, () => ulid(1_000_000));
+    expect(new Set(ids).size).toBe(1000);
+    expect([...ids].sort()).toEqual(ids);
   });
 
   it('uses the random bytes given, and deterministic ids depend only on time and seed', () => {

@@ -45,9 +45,33 @@ function randomTen(): Uint8Array {
   return b;
 }
 
-/** A ULID: 48-bit millisecond time + 80 random bits, lexicographically time-sortable. */
-export function ulid(timeMs: number, random: Uint8Array = randomTen()): string {
-  return encodeTime(timeMs) + encodeRandom(random);
+let lastTime = -1;
+const lastRandom = new Uint8Array(10);
+
+/**
+ * A ULID: 48-bit millisecond time + 80 random bits, lexicographically time-sortable. Without
+ * `random`, ids of one process are monotonic (the ULID spec's monotonic mode): a second id in the
+ * same millisecond is the previous one's random part + 1, so ids sort in creation order (the
+ * dead-letter index relies on it; two ids in one millisecond used to sort by chance).
+ */
+export function ulid(timeMs: number, random?: Uint8Array): string {
+  if (random) return encodeTime(timeMs) + encodeRandom(random);
+  if (timeMs === lastTime && increment(lastRandom)) return encodeTime(timeMs) + encodeRandom(lastRandom);
+  lastTime = timeMs;
+  lastRandom.set(randomTen());
+  return encodeTime(timeMs) + encodeRandom(lastRandom);
+}
+
+/** Adds 1 to an 80-bit big-endian number in place; false when it overflowed (then draw afresh). */
+function increment(b: Uint8Array): boolean {
+  for (let i = b.length - 1; i >= 0; i--) {
+    if ((b[i] as number) < 255) {
+      b[i] = (b[i] as number) + 1;
+      return true;
+    }
+    b[i] = 0;
+  }
+  return false;
 }
 
 /** A ULID whose random part is derived from `seed`: the same (time, seed) always gives the same id. */
