@@ -818,15 +818,21 @@ export class ClusterEngine {
       weights.push(wBody[j] as number);
     };
     if (indexed.length < cap) {
+      // Both lists are sorted: one walk along the head finds the body bigrams it lacks.
+      let h = 0;
+      const inHead = (c: number): boolean => {
+        while (h < head.length && (head[h] as number) < c) h++;
+        return h < head.length && head[h] === c;
+      };
       if (body.length + indexed.length <= cap) {
-        for (let j = 0; j < body.length; j++) if (!sortedHas(head, body[j] as number)) take(j);
+        for (let j = 0; j < body.length; j++) if (!inHead(body[j] as number)) take(j);
       } else {
         // Bottom-k by a fixed mix of the body bigrams the head lacks: select the smallest mixes
         // (the index breaks no tie: the mix is a bijection of 32-bit codes), in mix order.
         if (this.mixScratch.length < body.length) this.mixScratch = new Float64Array(body.length * 2);
         const mixes = this.mixScratch;
         let m = 0;
-        for (let j = 0; j < body.length; j++) if (!sortedHas(head, body[j] as number)) mixes[m++] = mix(body[j] as number) * 65536 + j;
+        for (let j = 0; j < body.length; j++) if (!inHead(body[j] as number)) mixes[m++] = mix(body[j] as number) * 65536 + j;
         const need = Math.min(cap - indexed.length, m);
         smallestFirst(mixes, m, need);
         for (let k = 0; k < need; k++) take((mixes[k] as number) % 65536);

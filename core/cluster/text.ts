@@ -5,30 +5,39 @@
  */
 
 /**
- * Operator boilerplate and courtesy phrases that say nothing about the issue. Two reports about
+ * Operator boilerplate and courtesy phrases that say nothing about the issue, each with the words
+ * one of which every match contains (null: none short enough to check): a text with none of them
+ * is not scanned by the pattern (most texts have no boilerplate of most kinds). Two reports about
  * the same pothole taken by two operators share these phrases, and two reports about different
  * issues taken by one operator share them too, so they are removed before comparing texts.
  */
-const BOILERPLATE: RegExp[] = [
-  /(?:市民|群众|居民|网友|来电人|来电市民|诉求人|反映人|据群众|据市民|来电|来信)(?:来电|来信|留言|致电)?(?:反映|反应|称|表示|诉求|咨询|求助|投诉|举报)[:：，,]?/g,
-  /(?:反映|诉求|问题|内容)[:：]/g,
-  /(?:请|望|希望|恳请|烦请|麻烦)?(?:相关|有关|职能)部门(?:尽快|及时|抓紧|予以|进行|帮忙)*(?:核实|调查|查处|处理|解决|处置|跟进|协调|落实)*(?:为盼|为谢)?/g,
-  /(?:请|望|希望|恳请)(?:尽快|及时|予以)(?:核实|处理|解决|处置)(?:一下)?/g,
-  /尊敬的[\u4e00-\u9fa5]{0,6}?(?:领导|书记|市长|区长|县长|局长|主任|同志|工作人员)(?:们)?/g,
-  /(?:领导|书记|市长|各位)?(?:您好|你好)|(?:领导|书记|市长|各位)好/g,
-  /(?:谢谢|感谢|多谢)(?:您|你|领导|政府)?(?:的)?(?:关注|支持|帮助|回复)?/g,
-  /感谢您?在百忙之中[\u4e00-\u9fa5]{0,12}/g,
-  /此致敬礼|此致|敬礼/g,
-  /(?:联系|来电|手机)(?:号码|电话|方式)[:：]?|电话[:：]/g,
-  /工单(?:编号|号)?[:：]/g,
+const BOILERPLATE: [RegExp, string[] | null][] = [
+  [/(?:市民|群众|居民|网友|来电人|来电市民|诉求人|反映人|据群众|据市民|来电|来信)(?:来电|来信|留言|致电)?(?:反映|反应|称|表示|诉求|咨询|求助|投诉|举报)[:：，,]?/g, null],
+  [/(?:反映|诉求|问题|内容)[:：]/g, [':', '：']],
+  [/(?:请|望|希望|恳请|烦请|麻烦)?(?:相关|有关|职能)部门(?:尽快|及时|抓紧|予以|进行|帮忙)*(?:核实|调查|查处|处理|解决|处置|跟进|协调|落实)*(?:为盼|为谢)?/g, ['部门']],
+  [/(?:请|望|希望|恳请)(?:尽快|及时|予以)(?:核实|处理|解决|处置)(?:一下)?/g, ['尽快', '及时', '予以']],
+  [/尊敬的[\u4e00-\u9fa5]{0,6}?(?:领导|书记|市长|区长|县长|局长|主任|同志|工作人员)(?:们)?/g, ['尊敬的']],
+  [/(?:领导|书记|市长|各位)?(?:您好|你好)|(?:领导|书记|市长|各位)好/g, ['好']],
+  [/(?:谢谢|感谢|多谢)(?:您|你|领导|政府)?(?:的)?(?:关注|支持|帮助|回复)?/g, ['谢']],
+  [/感谢您?在百忙之中[\u4e00-\u9fa5]{0,12}/g, ['百忙之中']],
+  [/此致敬礼|此致|敬礼/g, ['此致', '敬礼']],
+  [/(?:联系|来电|手机)(?:号码|电话|方式)[:：]?|电话[:：]/g, ['号码', '电话', '方式']],
+  [/工单(?:编号|号)?[:：]/g, ['工单']],
   // channel notes: 110 hand-over, city-management inspector, grid worker, message board
-  /报警人称|报警人反映|经研判(?:属|为)?非警务警情|非警务警情|转(?:至)?12345(?:热线)?(?:处置|处理|办理)?/g,
-  /(?:监督员|网格员|巡查员)(?:巡查|巡逻)?(?:上报|发现)[:：]?|已拍照上报|拍照上报|随手拍[:：]?/g,
-  /^我是|[,，。!！]我是|的(?:一名)?(?:居民|业主|住户)|恳请(?:领导)?(?:关注|重视)(?:解决|处理)?/g,
+  [/报警人称|报警人反映|经研判(?:属|为)?非警务警情|非警务警情|转(?:至)?12345(?:热线)?(?:处置|处理|办理)?/g, ['报警人', '警情', '12345']],
+  [/(?:监督员|网格员|巡查员)(?:巡查|巡逻)?(?:上报|发现)[:：]?|已拍照上报|拍照上报|随手拍[:：]?/g, ['员', '拍']],
+  [/^我是|[,，。!！]我是|的(?:一名)?(?:居民|业主|住户)|恳请(?:领导)?(?:关注|重视)(?:解决|处理)?/g, ['我是', '的', '恳请']],
 ];
 
 /** Masked or placeholder numbers (138****5678, ***, 0000-0000000, xxx): never evidence of sameness. */
 const MASKED = /[0-9a-z]*[*＊×]{2,}[0-9a-z]*|x{3,}|\b0{3,}[-0]*\b|0000[-0]+/g;
+/** Every match of MASKED contains one of these. */
+const MASKED_NEEDS = ['*', '＊', '×', 'xxx', '000'];
+
+/** The masking and boilerplate patterns with the words their matches need (tests check the words). */
+export function normalizationPatterns(): [RegExp, string[] | null][] {
+  return [[MASKED, MASKED_NEEDS], ...BOILERPLATE];
+}
 
 /** Unicode compatibility-fold, lowercase, and keep only CJK, latin letters and digits. */
 function fold(s: string): string {
@@ -41,8 +50,8 @@ function fold(s: string): string {
  */
 export function normalizeText(raw: string): string {
   let s = fold(raw);
-  s = s.replace(MASKED, ' ');
-  for (const re of BOILERPLATE) s = s.replace(re, ' ');
+  if (MASKED_NEEDS.some((w) => s.includes(w))) s = s.replace(MASKED, ' ');
+  for (const [re, needs] of BOILERPLATE) if (needs === null || needs.some((w) => s.includes(w))) s = s.replace(re, ' ');
   return s.replace(/[^\u4e00-\u9fff0-9a-z]+/g, '');
 }
 
