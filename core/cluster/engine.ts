@@ -1378,11 +1378,6 @@ function hotInsert(list: HotEntry[], r: string, t: number, cap: number): void {
   if (list.length > cap) list.length = cap;
 }
 
-/** Binary search in a sorted typed array. */
-function sortedHas(a: Uint32Array, x: number): boolean {
-  return sortedIndex(a, x) >= 0;
-}
-
 /** Index of `x` in a sorted typed array, or -1. */
 function sortedIndex(a: Uint32Array, x: number): number {
   let lo = 0;
