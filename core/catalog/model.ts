@@ -528,6 +528,10 @@ function pow2(n: number): number {
  *
  * Memory layout: one row of `stride` bytes per hashed bucket — the L int8 label weights, then the
  * uint8 IDF — so a feature costs one cache line (8 bytes per bucket for 7 labels: 2 MB at 2^18).
+ * Wider models (the 20-category teacher: 32-byte rows, 32 MB at 2^20) keep a copy of the IDF in a
+ * dense byte array too (1 MB at 2^20): most n-grams of a new text are in no training document
+ * (IDF 0), and reading their IDF there costs no miss in the large table (nor evicts what other
+ * stages keep in cache).
  * Scores are accumulated on the quantised integers and scaled per label once at the end; the IDF
  * scale cancels out in the L2 normalisation. A text's n-grams are counted in a small open-addressing
  * table (≥ 2 × its n-grams, cleared slot by slot after use) that stays in L1/L2, not in a 2^bits
@@ -542,6 +546,8 @@ export class TextModel {
   private readonly stride: number;
   private readonly w8: Int8Array;
   private readonly u8: Uint8Array;
+  /** The IDF per bucket, dense (`u8`'s copy), read first by the generic path. */
+  private readonly idf8: Uint8Array;
   private readonly scales: Float64Array;
   private readonly bias: Float64Array;
   private readonly probs: Float64Array;
@@ -577,10 +583,12 @@ export class TextModel {
     const buf = alignedBuffer(dim * stride);
     this.w8 = new Int8Array(buf);
     this.u8 = new Uint8Array(buf);
+    this.idf8 = new Uint8Array(L === 7 && stride === 8 ? 0 : dim);
     for (let b = 0; b < dim; b++) {
       const o = b * stride;
       for (let c = 0; c < L; c++) this.w8[o + c] = wq[b * L + c] as number;
       this.u8[o + L] = idfq[b] as number;
+      this.idf8[b] = idfq[b] as number;
     }
     this.scales = Float64Array.from(scales);
     this.bias = Float64Array.from(bias);
@@ -669,14 +677,16 @@ export class TextModel {
       // of four with the sums in locals — the rows of a text's few hundred buckets stay in cache
       const bases = this.bases;
       const vals = this.vals;
+      const idf8 = this.idf8;
       let m = 0;
       for (let u = 0; u < nu; u++) {
         const h = slots[u] as number;
-        const base = ((tab[h] as number) - 1) * stride;
+        const bucket = (tab[h] as number) - 1;
         const k = cnt[h] as number;
         tab[h] = 0;
-        const idf = u8[base + L] as number;
+        const idf = idf8[bucket] as number;
         if (idf === 0) continue;
+        const base = bucket * stride;
         const v = (k < 256 ? (LOG1P_LUT[k] as number) : 1 + Math.log(k)) * idf;
         norm += v * v;
         bases[m] = base;
