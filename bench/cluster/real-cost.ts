@@ -5,8 +5,9 @@
  * report over the second half of the stream (the window then holds the first half), and the
  * window's vocabulary.
  *
- *   npm run build && node --expose-gc dist/bench/cluster/real-cost.js
+ *   npm run build && node --expose-gc dist/bench/cluster/real-cost.js ['{"candidates":{"maxScored":32}}']
  */
+import type { ClusterConfigInput } from '../../core/cluster/config';
 import { ClusterEngine } from '../../core/cluster/engine';
 import { readJsonl, timeOrder, tipdmToInput, type TipdmMessage } from '../../core/cluster/tipdm';
 import { sharedDataFile } from '../../core/util/shared-data';
@@ -29,7 +30,7 @@ function main(): void {
   // the TipDM messages span years, so by their own times the window would hold only a few days of them.
   const t0 = Date.UTC(2026, 10, 20);
   const ordered = timeOrder(inputs).map((x, i) => ({ ...x, timeMs: t0 + i * 10_000 }));
-  const engine = new ClusterEngine();
+  const engine = new ClusterEngine(process.argv[2] !== undefined ? (JSON.parse(process.argv[2]) as ClusterConfigInput) : {});
   const half = Math.floor(ordered.length / 2);
   const us: number[] = [];
   let chars = 0;

@@ -112,6 +112,13 @@ export interface ClusterConfig {
     postingCap: number;
     /** Reports scored in full per new report (best by shared-bigram weight). Default 48. */
     maxScored: number;
+    /**
+     * Candidates scored first; the rest, up to maxScored, only when at least `moreWhenPassing` of
+     * them reach the lowest text similarity any decision accepts (a dense area). Default 32.
+     */
+    firstScored: number;
+    /** See firstScored. Default 4. */
+    moreWhenPassing: number;
     /** Bigrams of a report indexed (title/head first, then body). Default 96. */
     indexBigrams: number;
     /**
@@ -152,7 +159,7 @@ export const DEFAULT_CLUSTER_CONFIG: ClusterConfig = {
   conceptConflictFactor: 0.2,
   conceptConflictMaxText: 0.7,
   weights: { text: 0.7, place: 0.2, distance: 0.1 },
-  candidates: { queryBigrams: 24, postingCap: 16, maxScored: 48, indexBigrams: 96, entryBudget: 128 },
+  candidates: { queryBigrams: 24, postingCap: 16, maxScored: 48, firstScored: 32, moreWhenPassing: 4, indexBigrams: 96, entryBudget: 128 },
   bodyChars: 400,
   headChars: 40,
 };
@@ -186,12 +193,16 @@ export function resolveClusterConfig(input: ClusterConfigInput = {}): ClusterCon
     ['candidates/postingCap', c.candidates.postingCap],
     ['candidates/maxScored', c.candidates.maxScored],
     ['candidates/indexBigrams', c.candidates.indexBigrams],
+    ['candidates/firstScored', c.candidates.firstScored],
     ['bodyChars', c.bodyChars],
     ['headChars', c.headChars],
   ];
   for (const [k, v] of Object.entries(c.windowHoursByFamily)) positive.push([`windowHoursByFamily/${k}`, v]);
   for (const [path, v] of positive) {
     if (!Number.isFinite(v) || v <= 0) throw new Error(`cluster config: /${path} must be > 0 (got ${v})`);
+  }
+  if (!Number.isInteger(c.candidates.moreWhenPassing) || c.candidates.moreWhenPassing < 0) {
+    throw new Error(`cluster config: /candidates/moreWhenPassing must be an integer >= 0 (got ${c.candidates.moreWhenPassing})`);
   }
   if (!Number.isInteger(c.candidates.entryBudget) || c.candidates.entryBudget < 0) {
     throw new Error(`cluster config: /candidates/entryBudget must be an integer >= 0 (got ${c.candidates.entryBudget})`);
@@ -290,6 +301,13 @@ export const clusterConfigSchema: SchemaNode = {
         queryBigrams: { type: 'integer', minimum: 1, description: 'Rarest non-head bigrams of a new report looked up in the index.', default: D.candidates.queryBigrams },
         postingCap: { type: 'integer', minimum: 1, description: 'Most recent reports kept per (block, bigram) posting list.', default: D.candidates.postingCap },
         maxScored: { type: 'integer', minimum: 1, description: 'Reports scored in full per new report (best by shared-bigram weight).', default: D.candidates.maxScored },
+        firstScored: {
+          type: 'integer',
+          minimum: 1,
+          description: 'Candidates scored first; the rest, up to maxScored, only when at least moreWhenPassing of them reach the lowest text similarity any decision accepts.',
+          default: D.candidates.firstScored,
+        },
+        moreWhenPassing: { type: 'integer', minimum: 0, description: 'See firstScored (0: always score up to maxScored).', default: D.candidates.moreWhenPassing },
         indexBigrams: { type: 'integer', minimum: 1, description: 'Bigrams a report is indexed under (title/head first, then a fixed-hash sample of the body).', default: D.candidates.indexBigrams },
         entryBudget: {
           type: 'integer',

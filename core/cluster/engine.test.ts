@@ -392,3 +392,53 @@ describe('synthetic multi-channel ground truth', () => {
     }
   });
 });
+
+describe('scoring the lower-ranked candidates only in dense areas (firstScored / moreWhenPassing)', () => {
+  const run = (inputs: ClusterInput[], candidates: Record<string, number>, base = {}): { scored: number; clusters: string[] } => {
+    const e = new ClusterEngine({ ...base, candidates });
+    const clusters = inputs.map((x) => e.process(x).clusterId);
+    const w = e.work();
+    return { scored: w.scored / w.reports, clusters };
+  };
+
+  it('on real unlocated message-board texts scores fewer candidates and leaves nearly every cluster as scoring all 48 does', () => {
+    const t0 = Date.UTC(2026, 10, 20);
+    const inputs = readJsonl<TipdmMessage>(sharedDataFile('tipdm2020c', 'unlabeled.jsonl'))
+      .filter((m) => (m.detail ?? '').trim().length >= 6)
+      .slice(0, 1500)
+      .map((m, i) => ({ ...tipdmToInput(m), timeMs: t0 + i * 10_000 }));
+    const all = run(inputs, { firstScored: 48 });
+    const never = run(inputs, { firstScored: 32, moreWhenPassing: 0 });
+    const shipped = run(inputs, {});
+    expect(never.clusters).toEqual(all.clusters);
+    expect(never.scored).toBeCloseTo(all.scored, 6);
+    expect(shipped.scored).toBeLessThan(all.scored * 0.9);
+    const changed = shipped.clusters.filter((c, i) => c !== all.clusters[i]).length;
+    expect(changed).toBeLessThan(inputs.length * 0.02);
+  });
+
+  it('in a dense synthetic city goes on to all 48 nearly always, and its precision and recall stay those of all 48', () => {
+    const reports = generateSynthetic({ seed: 1, incidents: 800, spanHours: 24, estates: 400 });
+    const base = { windowHours: 720, repeatWindowHours: 720 };
+    const score = (candidates: Record<string, number>): { scored: number; cluster: { precision: number; recall: number } } => {
+      const e = new ClusterEngine({ ...base, candidates });
+      const merges = new MergeMap();
+      const out = new Map<string, ClusterOutcome>();
+      for (const r of reports) {
+        const o = e.process(r.input);
+        merges.apply(o.events);
+        out.set(r.input.ticketId, o);
+      }
+      for (const o of out.values()) o.clusterId = merges.resolve(o.clusterId);
+      const w = e.work();
+      return { scored: w.scored / w.reports, cluster: evaluateSynthetic(reports, out).cluster };
+    };
+    const all = score({ firstScored: 48 });
+    const only32 = score({ maxScored: 32 });
+    const shipped = score({});
+    expect(all.scored).toBeGreaterThan(only32.scored * 1.1);
+    expect(shipped.scored).toBeGreaterThan(all.scored * 0.97);
+    expect(shipped.cluster.recall).toBeGreaterThanOrEqual(all.cluster.recall - 0.001);
+    expect(shipped.cluster.precision).toBeGreaterThanOrEqual(all.cluster.precision - 0.001);
+  });
+});

@@ -257,6 +257,8 @@ export class ClusterEngine {
   private touchedW = new Float64Array(1024);
   private readonly rankScratch: { buf: Float64Array } = { buf: new Float64Array(1024) };
   private mixScratch = new Float64Array(1024);
+  /** The (block, bigram) posting keys of the report being inserted. */
+  private keyScratch = new Float64Array(256);
   private unionScratch = new Uint32Array(1024);
   /** The query being scored, its head and body codes laid out for scoring (`codeset.ts`): built on its first score. */
   private readonly scoreSets = { head: new WeightedCodeSet(), body: new WeightedCodeSet() };
@@ -453,7 +455,16 @@ export class ClusterEngine {
       const s: LinkScore = { text: 1, head: 1, body: 1, time: 1, total: 1 };
       links.push({ seq: -1, exact: exactEntry, score: s });
     }
-    for (const seq of rankedSeqs) links.push({ seq, exact: null, score: this.score(q, seq, windowMs) });
+    // The best `firstScored` candidates first; the rest (up to maxScored) only where the words of
+    // enough of those reach the text floor: a dense area, where the report's issue may rank lower.
+    const first = Math.min(rankedSeqs.length, cfg.candidates.firstScored);
+    let passing = 0;
+    for (let i = 0; i < rankedSeqs.length; i++) {
+      if (i === first && passing < cfg.candidates.moreWhenPassing) break;
+      const score = this.score(q, rankedSeqs[i] as number, windowMs);
+      if (score.text >= this.textFloor) passing++;
+      links.push({ seq: rankedSeqs[i] as number, exact: null, score });
+    }
 
     // Cross-channel duplicate: near-identical text, close in time and space, another channel.
     const token = input.contactToken;
@@ -1041,11 +1052,14 @@ export class ClusterEngine {
     this.liveCount++;
     // document frequencies over head ∪ body
     this.df.incrementMany(this.unionOf(q.head, q.body, 0, q.body.length));
+    const nKeys = q.indexed.length * blockIndex.length;
+    if (this.keyScratch.length < nKeys) this.keyScratch = new Float64Array(nKeys * 2);
+    const keys = this.keyScratch;
+    let k = 0;
     for (const code of q.indexed) {
-      for (const bh of blockIndex) {
-        this.postings.push(bh * TWO32 + code, rec.seq);
-      }
+      for (const bh of blockIndex) keys[k++] = bh * TWO32 + code;
     }
+    this.postings.pushMany(keys, nKeys, rec.seq);
     for (const p of q.places) {
       if (!p.fine) continue;
       const key = hash53(p.core);

@@ -51,4 +51,29 @@ describe('PostingTable', () => {
     expect(t.size).toBeLessThanOrEqual(200);
     expect(t.chunks.length).toBe(1);
   });
+
+  it('pushMany leaves the table push by push would (keys repeated within a batch, growth, sweeps and reused rings)', () => {
+    const a = new PostingTable(3, 4);
+    const b = new PostingTable(3, 4);
+    let x = 12345;
+    const rnd = (n: number): number => {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      return x % n;
+    };
+    const keys = new Float64Array(64);
+    for (let seq = 0; seq < 3000; seq++) {
+      const n = 1 + rnd(40);
+      for (let j = 0; j < n; j++) keys[j] = (1 + rnd(3)) * 4294967296 + 1 + rnd(seq < 1500 ? 400 : 4000);
+      for (let j = 0; j < n; j++) a.push(keys[j] as number, seq);
+      b.pushMany(keys, n, seq);
+      a.sweep(8, seq - 200);
+      b.sweep(8, seq - 200);
+    }
+    expect(b.size).toBe(a.size);
+    expect(b.chunks.length).toBe(a.chunks.length);
+    for (let k = 0; k < a.chunks.length; k++) expect(Array.from(b.chunks[k] as Int32Array)).toEqual(Array.from(a.chunks[k] as Int32Array));
+    for (let blk = 1; blk <= 3; blk++) {
+      for (let c = 1; c <= 4000; c++) expect(b.get(blk * 4294967296 + c)).toBe(a.get(blk * 4294967296 + c));
+    }
+  });
 });

@@ -30,6 +30,8 @@ export class PostingTable {
   private readonly free: number[] = [];
   private nextRing = 0;
   private cursor = 0;
+  /** `pushMany`'s first pass: each key's ring, or -1. */
+  private found = new Int32Array(256);
 
   constructor(cap: number, initialSlots = 1 << 12) {
     this.cap = cap;
@@ -65,6 +67,34 @@ export class PostingTable {
     const n = chunk[o] as number;
     chunk[o + 1 + (n % this.cap)] = seq;
     chunk[o] = n + 1;
+  }
+
+  /**
+   * Push `seq` to the rings of the first `n` keys (distinct or not), as `push` of each in turn
+   * does (the same table afterwards), in two passes: every key's probe first, then the rings'
+   * writes. With a table far larger than the cache nearly every probe and every ring is a miss;
+   * a loop of independent reads lets the processor overlap them, a push at a time does not.
+   */
+  pushMany(keys: Float64Array, n: number, seq: number): void {
+    if (this.found.length < n) this.found = new Int32Array(n * 2);
+    const found = this.found;
+    for (let j = 0; j < n; j++) found[j] = this.get(keys[j] as number);
+    const cap = this.cap;
+    const stride = this.stride;
+    for (let j = 0; j < n; j++) {
+      let ring = found[j] as number;
+      if (ring < 0) {
+        // (a key seen earlier in this batch has its ring by now)
+        const key = keys[j] as number;
+        ring = this.get(key);
+        if (ring < 0) ring = this.create(key);
+      }
+      const chunk = this.chunks[ring >>> CHUNK_BITS] as Int32Array;
+      const o = (ring & CHUNK_MASK) * stride;
+      const c = chunk[o] as number;
+      chunk[o + 1 + (c % cap)] = seq;
+      chunk[o] = c + 1;
+    }
   }
 
   /** The chunk holding ring `ring`, and the ring's offset in it. */
