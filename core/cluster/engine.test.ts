@@ -422,14 +422,7 @@ describe('scoring the lower-ranked candidates only in dense areas (firstScored /
     const base = { windowHours: 720, repeatWindowHours: 720 };
     const score = (candidates: Record<string, number>): { scored: number; cluster: { precision: number; recall: number } } => {
       const e = new ClusterEngine({ ...base, candidates });
-      const merges = new MergeMap();
-      const out = new Map<string, ClusterOutcome>();
-      for (const r of reports) {
-        const o = e.process(r.input);
-        merges.apply(o.events);
-        out.set(r.input.ticketId, o);
-      }
-      for (const o of out.values()) o.clusterId = merges.resolve(o.clusterId);
+      const out = resolvedClusters(reports, e);
       const w = e.work();
       return { scored: w.scored / w.reports, cluster: evaluateSynthetic(reports, out).cluster };
     };
