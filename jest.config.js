@@ -10,6 +10,6 @@ const common = {
 module.exports = {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/**/*.test.ts'] },
-    { ...common, displayName: 'integration', testMatch: ['<rootDir>/**/*.itest.ts'], setupFilesAfterEnv: ['<rootDir>/.ci/jest.integration.setup.js'] },
+    { ...common, displayName: 'integration', testMatch: ['<rootDir>/**/*.itest.ts'], setupFilesAfterEnv: ['<rootDir>/.ci/jest.integration.setup.js'], globalTeardown: '<rootDir>/.ci/jest.integration.teardown.js' },
   ],
 };
