@@ -180,6 +180,34 @@ describe('SLA and priority', () => {
     expect(dueTime(sat, { hours: 24 })).toBe(sat + 86_400_000);
   });
 
+  it('decides every local day as the ISO-date reading of the calendar does, at any offset', () => {
+    const reference = (ms: number, cal: { utcOffsetMinutes: number; holidays: string[]; workdays: string[] }): boolean => {
+      const d = new Date(ms + cal.utcOffsetMinutes * 60_000).toISOString().slice(0, 10);
+      if (cal.workdays.includes(d)) return true;
+      if (cal.holidays.includes(d)) return false;
+      const dow = new Date(ms + cal.utcOffsetMinutes * 60_000).getUTCDay();
+      return dow !== 0 && dow !== 6;
+    };
+    const holidays = ['1969-12-31', '2026-01-01', '2026-02-16', '2026-02-17', '2026-10-01', '2026-10-02'];
+    const workdays = ['2026-01-04', '2026-02-14', '2026-10-10'];
+    let checked = 0;
+    let differ = 0;
+    for (const utcOffsetMinutes of [480, 0, -300, 345, 840]) {
+      const cal = { utcOffsetMinutes, holidays, workdays };
+      // every 53 minutes from late 1969 to early 2027 (crosses every local midnight at some hour)
+      for (let ms = Date.parse('1969-12-25T00:00:00Z'); ms < Date.parse('1970-01-10T00:00:00Z'); ms += 53 * 60_000) {
+        checked++;
+        if (isWorkingDay(ms, cal) !== reference(ms, cal)) differ++;
+      }
+      for (let ms = Date.parse('2025-12-20T00:00:00Z'); ms < Date.parse('2027-01-10T00:00:00Z'); ms += 53 * 60_000) {
+        checked++;
+        if (isWorkingDay(ms, cal) !== reference(ms, cal)) differ++;
+      }
+    }
+    expect(checked).toBeGreaterThan(50_000);
+    expect(differ).toBe(0);
+  });
+
   it('uses the router clock when receivedAt is unusable', () => {
     const clock = new FakeClock(Date.parse(MON_9));
     const r = new Router(catalog, {}, clock).route(classified(pension, { urgency: 'critical', source: { ...testTicket().source, receivedAt: 'garbage' } }));

@@ -19,16 +19,35 @@ export const DEFAULT_CALENDAR: WorkCalendar = { utcOffsetMinutes: 480, holidays:
 
 const DAY = 86_400_000;
 
-function localDate(ms: number, cal: WorkCalendar): string {
-  return new Date(ms + cal.utcOffsetMinutes * 60_000).toISOString().slice(0, 10);
+/** A calendar's dates as local day numbers (days since 1970-01-01), built once per calendar object
+ * (calendars come from validated config and are not changed afterwards). */
+interface DayTable {
+  offsetMs: number;
+  holidays: Set<number>;
+  workdays: Set<number>;
+}
+const tables = new WeakMap<WorkCalendar, DayTable>();
+
+function dayNumber(date: string): number {
+  return Math.floor(Date.parse(`${date}T00:00:00.000Z`) / DAY);
+}
+
+function tableOf(cal: WorkCalendar): DayTable {
+  let t = tables.get(cal);
+  if (!t) {
+    t = { offsetMs: cal.utcOffsetMinutes * 60_000, holidays: new Set(cal.holidays.map(dayNumber)), workdays: new Set(cal.workdays.map(dayNumber)) };
+    tables.set(cal, t);
+  }
+  return t;
 }
 
 /** Whether the local day containing `ms` is a working day. */
 export function isWorkingDay(ms: number, cal: WorkCalendar = DEFAULT_CALENDAR): boolean {
-  const d = localDate(ms, cal);
-  if (cal.workdays.includes(d)) return true;
-  if (cal.holidays.includes(d)) return false;
-  const dow = new Date(ms + cal.utcOffsetMinutes * 60_000).getUTCDay();
+  const t = tableOf(cal);
+  const day = Math.floor((ms + t.offsetMs) / DAY);
+  if (t.workdays.has(day)) return true;
+  if (t.holidays.has(day)) return false;
+  const dow = (((day + 4) % 7) + 7) % 7; // 1970-01-01 was a Thursday (4)
   return dow !== 0 && dow !== 6;
 }
 
