@@ -7,7 +7,12 @@
 
 function describe(h) {
   const kind = h && h.constructor ? h.constructor.name : typeof h;
-  if (kind === 'ChildProcess') return `ChildProcess pid ${h.pid}: ${(h.spawnargs || []).join(' ').slice(0, 200)}`;
+  if (kind === 'ChildProcess') {
+    // Under Jest a child that has exited (handle closed, exit code or signal set) can still be
+    // listed by _getActiveHandles; it keeps nothing alive, so it is not reported.
+    if (!h._handle || h.exitCode !== null || h.signalCode !== null) return null;
+    return `ChildProcess pid ${h.pid}: ${(h.spawnargs || []).join(' ').slice(0, 200)}`;
+  }
   if (kind === 'Socket' || kind === 'TLSSocket') {
     if (h.fd !== undefined && h.fd >= 0 && h.fd <= 2) return null; // the run's own stdio
     if (h.remoteAddress) return `${kind} ${h.localAddress}:${h.localPort} -> ${h.remoteAddress}:${h.remotePort}`;
@@ -16,6 +21,7 @@ function describe(h) {
     return `${kind} (not connected${h.connecting ? ', connecting' : ''})`;
   }
   if (kind === 'Server') {
+    if (h.listening === false) return null; // closed: listed by Jest's handle list, holds nothing
     const a = typeof h.address === 'function' ? h.address() : null;
     return `Server listening on ${a && typeof a === 'object' ? `${a.address}:${a.port}` : String(a)}`;
   }

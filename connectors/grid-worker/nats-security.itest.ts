@@ -59,8 +59,13 @@ beforeAll(async () => {
   }, 20000, 200);
 });
 
-afterAll(() => {
-  server?.kill('SIGKILL');
+afterAll(async () => {
+  const s = server;
+  if (s && s.exitCode === null && s.signalCode === null) {
+    const exited = new Promise<void>((res) => s.once('exit', () => res()));
+    s.kill('SIGKILL');
+    await exited;
+  }
   rmSync(dir, { recursive: true, force: true });
 });
 
