@@ -15,7 +15,7 @@
  * Prints a JSON line per figure and a summary table. Needs a broker (KAFKA_BROKERS, default
  * 127.0.0.1:9092) and Go (the load generator is built on first use into a temp dir).
  *
- *   npm run build && node dist/bench/fleet/bench.js [--n 20000] [--partitions 6] [--concurrency 64] [--sections ABC] [--intakes 1]
+ *   npm run build && node dist/bench/fleet/bench.js [--n 20000] [--partitions 6] [--concurrency 64] [--sections ABC] [--intakes 1] [--processors 1,2,3]
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -49,6 +49,11 @@ const SECTIONS = (() => {
 })();
 const P = arg('--partitions', 6);
 const C = arg('--concurrency', 64);
+/** Processor counts of part B (`--processors 1`: one instance only, e.g. for an A/B of two builds). */
+const PROCESSORS = (() => {
+  const i = process.argv.indexOf('--processors');
+  return (i >= 0 ? String(process.argv[i + 1]) : '1,2,3').split(',').map(Number);
+})();
 /** Intake instances in part A (separate processes on this machine, the load generator round-robins). */
 const INTAKES = arg('--intakes', 1);
 /** Extra Node flags for the hub processes, e.g. `BENCH_HUB_NODE_ARGS='--cpu-prof --cpu-prof-dir=prof'` to profile them. */
@@ -229,7 +234,7 @@ async function tiersAB(file: string, bin: string, admin: KafkaAdmin): Promise<vo
 
   if (!SECTIONS.includes('B')) return;
   // B. processors: the reports of A, consumed by 1, 2, 3 instances (a fresh namespace each: copied input)
-  for (const k of [1, 2, 3]) {
+  for (const k of PROCESSORS) {
     const ns = `bench${Date.now().toString(36)}k${k}.`;
     const copy = new KafkaLog(testConnection(ns), topicsFor(ns), { partitions: P, leasePartitions: 3, replicationFactor: 1, minInsyncReplicas: 1, compression: 'lz4', rawRetentionMs: 3600_000 * 24, ticketRetentionMs: 3600_000 * 24 * 31, dedupWindowMs: 3600_000 * 24 * 30, clusterHorizonMs: 3600_000 * 24 * 60 }, { instanceId: `bench-copy-${k}`, writeTimeoutMs: 30000, transactionTimeoutMs: 30000, callTimeoutMs: 30000, maxBatchRecords: 2000, maxBatchBytes: 8 << 20 }, silentLogger);
     await copy.start();

@@ -116,6 +116,58 @@ describe('TextModel', () => {
     expect(Array.from(p.probs).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
   });
 
+  it('margins equal the dense linear score for 7 labels and for the wide layout (rows only where an IDF is, located by bit rank)', () => {
+    // a reference computed straight from the dense arrays: v = (1 + ln count) × idf per bucket, L2-normalised
+    let seed = 12345;
+    const rnd = (): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed / 4294967296;
+    };
+    const features = { bits: 10, ngramMin: 1, ngramMax: 3 };
+    const dim = 2 ** features.bits;
+    const texts = ['小区物业乱收费，拆迁补偿不到位', '孩子幼儿园入学，学校要求补课 2026 年', '医院医生态度差、排队三小时', 'abc 路灯不亮已经一周了，晚上出行很不安全'];
+    for (const L of [7, 20, 5]) {
+      const wq = new Int8Array(dim * L);
+      const idfq = new Uint8Array(dim);
+      for (let b = 0; b < dim; b++) {
+        // about half the buckets carry an IDF; every 32nd-bucket word boundary and bit 31 get some of both
+        idfq[b] = rnd() < 0.5 ? 0 : 1 + Math.floor(rnd() * 255);
+        for (let c = 0; c < L; c++) wq[b * L + c] = Math.floor(rnd() * 255) - 127;
+      }
+      idfq[31] = 200; // bit 31 of the first word
+      idfq[32] = 0;
+      idfq[dim - 1] = 17;
+      const scales = Array.from({ length: L }, () => 0.01 + rnd());
+      const bias = Array.from({ length: L }, () => rnd() - 0.5);
+      const labels = Array.from({ length: L }, (_, i) => `l${i}`);
+      const m = new TextModel(labels, `t${L}`, features, wq, scales, idfq, bias);
+      const z = new Float64Array(L);
+      let withIdf = 0;
+      for (const text of texts) {
+        const buf = new Int32Array(maxNgrams(text, features));
+        const n = hashBuckets(text, features, buf);
+        const counts = new Map<number, number>();
+        for (let i = 0; i < n; i++) counts.set(buf[i] as number, (counts.get(buf[i] as number) ?? 0) + 1);
+        const acc = new Float64Array(L);
+        let norm = 0;
+        for (const [b, k] of counts) {
+          const idf = idfq[b] as number;
+          if (idf === 0) continue;
+          withIdf++;
+          const v = (1 + Math.log(k)) * idf;
+          norm += v * v;
+          for (let c = 0; c < L; c++) acc[c] = (acc[c] as number) + v * (wq[b * L + c] as number);
+        }
+        m.margins(text, z);
+        for (let c = 0; c < L; c++) {
+          const want = ((acc[c] as number) * (scales[c] as number)) / Math.sqrt(norm) + (bias[c] as number);
+          expect(Math.abs((z[c] as number) - want)).toBeLessThan(1e-9 * Math.max(1, Math.abs(want)));
+        }
+      }
+      expect(withIdf).toBeGreaterThan(20);
+    }
+  });
+
   it('round-trips through the model file with identical predictions', () => {
     const t = train(toyRows(), TOY_OPTIONS);
     const a = TextModel.fromTrained(t.labels, 'toy-1', TOY_OPTIONS, t.w, t.idf, t.bias);
