@@ -62,6 +62,11 @@ export interface HubOptions {
   registry?: Registry;
   /** The processor's stages, built once per partition; none by default. */
   stages?: StageFactory;
+  /**
+   * How far back the stateful stages restore (the retention of the ticket changelog topic). Default:
+   * read from one set of `stages()` (which an intake would otherwise never build).
+   */
+  restoreHorizonMs?: number;
   /** The catalog store used by the classify and route stages, for the admin API. */
   catalog?: CatalogStore;
   /**
@@ -157,7 +162,7 @@ export class Hub {
           rawRetentionMs: k.rawRetentionMs,
           ticketRetentionMs: k.ticketRetentionMs,
           dedupWindowMs: config.dedup.windowHours * 3600_000,
-          clusterHorizonMs: Math.max(0, ...this.stages().map((s) => (s as { restoreHorizonMs?: number }).restoreHorizonMs ?? 0)),
+          clusterHorizonMs: opts.restoreHorizonMs ?? Math.max(0, ...this.stages().map((s) => (s as { restoreHorizonMs?: number }).restoreHorizonMs ?? 0)),
         },
         { instanceId: this.instanceId, writeTimeoutMs: k.writeTimeoutMs, transactionTimeoutMs: k.transactionTimeoutMs, callTimeoutMs: k.callTimeoutMs, maxBatchRecords: k.maxBatchRecords, maxBatchBytes: k.maxBatchBytes },
         this.logger.child({ component: 'kafka' }),

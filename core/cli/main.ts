@@ -92,7 +92,9 @@ async function start(opts: StartOptions): Promise<number> {
   const config = demo ? validateConfig(applyEnv(demo.config, process.env)) : loadConfigFile(file);
   refuseInsecure(config, { demo: demo !== null });
   const shipped = defaultStages(config);
-  const hub = new Hub(config, { logger, stages: shipped.stages, catalog: shipped.catalog, role: opts.role, ...(opts.instanceId ? { instanceId: opts.instanceId } : {}) });
+  // a processor loads its models now (a bad model file fails here); an intake never classifies
+  if (opts.role !== 'intake') shipped.load();
+  const hub = new Hub(config, { logger, stages: shipped.stages, catalog: shipped.catalog, restoreHorizonMs: shipped.restoreHorizonMs, role: opts.role, ...(opts.instanceId ? { instanceId: opts.instanceId } : {}) });
   // listen first: /healthz answers at once; /readyz says 503 until the log is reachable (start
   // retries with jittered backoff while Kafka is down) and everything has started
   const addr = await hub.listen();

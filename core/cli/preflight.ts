@@ -45,7 +45,8 @@ export async function preflight(config: HubConfig): Promise<PreflightReport> {
   let hub: Hub | null = null;
   try {
     const shipped = defaultStages(config);
-    hub = new Hub(config, { log: NULL_LOG, logger: silentLogger, registry: new Registry(), stages: shipped.stages, catalog: shipped.catalog });
+    shipped.load();
+    hub = new Hub(config, { log: NULL_LOG, logger: silentLogger, registry: new Registry(), stages: shipped.stages, catalog: shipped.catalog, restoreHorizonMs: shipped.restoreHorizonMs });
     await hub.app.ready();
     await hub.admin.app.ready();
   } catch (e) {

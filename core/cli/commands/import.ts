@@ -130,8 +130,9 @@ async function runImportCommand(args: Args): Promise<number> {
   const logger = createLogger(process.env.LOG_LEVEL === 'debug' ? 'debug' : 'warn');
   const shipped = defaultStages(config);
   // On Kafka the import is an intake client only: the fleet's processors make the tickets. The
-  // embedded log has no other process, so the import runs the processor too.
-  const hub = new Hub(config, { role: config.output.type === 'kafka' ? 'intake' : 'all', instanceId: `import-${process.pid}`, logger, stages: shipped.stages, catalog: shipped.catalog });
+  // embedded log has no other process, so the import runs the processor too (and needs the models).
+  if (config.output.type !== 'kafka') shipped.load();
+  const hub = new Hub(config, { role: config.output.type === 'kafka' ? 'intake' : 'all', instanceId: `import-${process.pid}`, logger, stages: shipped.stages, catalog: shipped.catalog, restoreHorizonMs: shipped.restoreHorizonMs });
   const ac = new AbortController();
   const onSignal = (): void => {
     if (!ac.signal.aborted) process.stderr.write('\nstopping after the records in flight…\n');
