@@ -22,6 +22,7 @@ import { categoryFigures, rounded, type JudgedRow } from './category-metrics';
  *   node dist/bench/classify/category-cv.js [--l1-cache FILE] [--weak-weight 0.3 [--replies FILE]]
  *     [--extra FILE[,FILE…] [--extra-weight W]]   extra annotations (core/catalog/extra-labels.ts), training only
  *     [--rows FILE]   each evaluated row's out-of-fold outcome, as JSONL
+ *     [--teacher JSON]   teacher training options overlaid on TEACHER_TRAIN_OPTIONS, e.g. '{"minDf":2}'
  */
 
 function arg(argv: string[], k: string): string | undefined {
@@ -70,7 +71,8 @@ export function main(argv: string[] = process.argv.slice(2)): void {
   const extra = extraFiles.length
     ? extraAnnotatedDocuments(readExtraAnnotations(extraFiles), messageTexts(sharedDataFile('tipdm2020c', 'train.jsonl'), sharedDataFile('tipdm2020c', 'unlabeled.jsonl'), sharedDataFile('tipdm2020c', 'messages_with_votes.jsonl')), catalog, extraWeight, gold.map((g) => g.text))
     : { docs: [], used: 0, excluded: 0, byCategory: {} };
-  const oof = teacherOof(catalog, evalRows, boost, categories, 5, TEACHER_TRAIN_OPTIONS, [...weak.docs, ...extra.docs]);
+  const teacherOptions = { ...TEACHER_TRAIN_OPTIONS, ...(JSON.parse(arg(argv, '--teacher') ?? '{}') as Partial<typeof TEACHER_TRAIN_OPTIONS>) };
+  const oof = teacherOof(catalog, evalRows, boost, categories, 5, teacherOptions, [...weak.docs, ...extra.docs]);
   const tT = Date.now();
 
   const fit = fitMixParams(oof, catalog, l1, l1Labels);
@@ -116,6 +118,7 @@ export function main(argv: string[] = process.argv.slice(2)): void {
         bench: 'category-cv',
         date: new Date().toISOString(),
         rows: evalRows.length,
+        teacherOptions,
         seconds: { l1Oof: (tL1 - t0) / 1000, teacherOof: (tT - tL1) / 1000, total: (Date.now() - t0) / 1000 },
         weak: { weight: weakWeight, rows: weak.rows, documents: weak.docs.length, excluded: weak.excluded, byCategory: Object.fromEntries(categories.map((c) => [c, weak.docs.filter((d) => d.label === c).length])) },
         extra: { files: extraFiles.length, weight: extraWeight, annotations: extra.used, excluded: extra.excluded, documents: extra.docs.length, byCategory: extra.byCategory },
