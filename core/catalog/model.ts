@@ -534,15 +534,16 @@ function pow2(n: number): number {
  * A loaded model. Not thread-safe by design (reused scratch buffers keep prediction allocation
  * free apart from the small result object); give each worker its own instance.
  *
- * Memory layout: one row of `stride` bytes per hashed bucket — the L int8 label weights, then the
- * uint8 IDF — so a feature costs one cache line (8 bytes per bucket for 7 labels: 2 MB at 2^18).
+ * Memory layout, 7 labels: one 8-byte row per hashed bucket — the 7 int8 label weights, then the
+ * uint8 IDF — so a feature costs one cache line (2 MB at 2^18).
  * Wider models (the 20-category teacher at 2^20) keep rows only for the buckets that have an IDF
  * (n-grams of some training document; 46% of the teacher's buckets): `present` holds one bit per
  * bucket and `rank` the rows before each 32-bucket word, so a bucket's row is
- * `rank[w] + popcount(bits below it)`. The two small arrays (128 KB each at 2^20) stay in cache;
- * most n-grams of a new text are in no training document and cost no miss in the rows, and the
- * rows (24 bytes for 20 labels: 11.6 MB for the teacher instead of 32 MB of 32-byte rows for
- * every bucket) leave more of the cache to the other stages.
+ * `rank[w] + popcount(bits below it)`; the row holds the label weights (L bytes rounded up to 4)
+ * and `rowIdf` the row's IDF. The small arrays (128 KB each for `present` and `rank`, 0.5 MB of
+ * IDF for the teacher) stay in cache, so an n-gram in no training document costs no miss in the
+ * rows; the rows (20 bytes for 20 labels: 9.6 MB for the teacher instead of 32 MB of 32-byte rows
+ * for every bucket) leave more of the cache to the other stages.
  * Scores are accumulated on the quantised integers and scaled per label once at the end; the IDF
  * scale cancels out in the L2 normalisation. A text's n-grams are counted in a small open-addressing
  * table (≥ 2 × its n-grams, cleared slot by slot after use) that stays in L1/L2, not in a 2^bits
@@ -557,6 +558,7 @@ export class TextModel {
   private readonly stride: number;
   /** Rows: one per bucket (7 labels), or one per bucket with an IDF (`present`, wider models). */
   private readonly w8: Int8Array;
+  /** 7 labels: the rows as bytes (the IDF at offset 7); empty for wider models. */
   private readonly u8: Uint8Array;
   /** Wider models: bit b % 32 of word b >>> 5 is set when bucket b has a row. */
   private readonly present: Int32Array;
