@@ -62,6 +62,24 @@ describe('a swapped estate, school or firm name separates two template posts', (
     expect(placeScore(x, extractPlaces(normalizeText('西地省利聚人普惠投资有限公司')))).toBeGreaterThan(0.5);
   });
 
+  it('a demonstrative before the suffix (该公司, 此小区) names no place', () => {
+    expect(extractPlaces(normalizeText('市金融办认为该公司涉嫌非法集资'))).toEqual([]);
+    expect(extractPlaces(normalizeText('此小区的业主多次反映停车难'))).toEqual([]);
+    expect(extractPlaces(normalizeText('举报聚汇企信息科技有限公司，该公司冒充客服')).map((p) => p.name)).toEqual(['聚汇企信息科技公司']);
+  });
+
+  it('words any firm’s name holds (信息, 科技, 公司) do not mention a firm', () => {
+    const scam = (who: string): string => `${who}以高息理财为名吸收资金，工作人员承诺每月返息，现在人去楼空，我们的血汗钱无法追回，恳请依法查处。`;
+    const x = report('x', 0, scam('聚汇企信息科技有限公司'), { title: 'A市聚汇企信息科技有限公司涉嫌诈骗' });
+    // another firm, written without a suffix: it shares only generic words with x's firm
+    const y = report('y', 60, `${scam('惠伏天下')}他们自称做信息服务和科技推广。`, { title: '西地省惠伏天下工作人员涉嫌诈骗' });
+    expect(extractPlaces(normalizeText(`${y.title as string}|${y.text}`))).toEqual([]);
+    expect(normalizeText(y.text)).toContain('信息');
+    expect(normalizeText(y.text)).toContain('科技');
+    expect(together(run([x, y]), 0, 1)).toBe(false);
+    expect(together(run([x, y], { placeUnmentionedFactor: 1 }), 0, 1)).toBe(true);
+  });
+
   it('generic firms (自来水公司, 物业公司) are no place', () => {
     expect(extractPlaces(normalizeText('A市自来水公司强停居民用水'))).toEqual([]);
     expect(extractPlaces(normalizeText('小区物业管理有限公司不作为'))).toEqual([]);

@@ -21,7 +21,7 @@
  * Reports leave in sequence order (the engine's window), so the rings are FIFO: the oldest
  * live report's position is the slab's tail. They grow by doubling when the window outgrows them.
  */
-import { diceCodes, equalsAt, type PlaceEntity } from './text';
+import { GENERIC_BIGRAMS, diceCodes, equalsAt, type PlaceEntity } from './text';
 
 export const F_HEAD_NORM = 0;
 export const F_BODY_NORM = 1;
@@ -385,6 +385,7 @@ export function placeMentionedAt(q: readonly PlaceEntity[], head: Uint32Array, b
       judged = true;
       for (let i = 0; i === 0 || i + 2 < x.name.length; i++) {
         const code = x.name.charCodeAt(i) * 65536 + x.name.charCodeAt(i + 1);
+        if (GENERIC_BIGRAMS.has(code)) continue;
         if (sortedHasAt(slab, at + HEADER, nHead, code) || sortedHasAt(slab, at + HEADER + nHead, nBody, code)) return true;
       }
     }
@@ -398,6 +399,7 @@ export function placeMentionedAt(q: readonly PlaceEntity[], head: Uint32Array, b
     judged = true;
     for (let i = 0; i === 0 || i + 2 < len; i++) {
       const code = (slab[p + 1 + i] as number) * 65536 + (slab[p + 2 + i] as number);
+      if (GENERIC_BIGRAMS.has(code)) continue;
       if (sortedHasAt(head, 0, head.length, code) || sortedHasAt(body, 0, body.length, code)) return true;
     }
   }

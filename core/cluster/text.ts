@@ -119,16 +119,13 @@ const LONG_NAME_SUFFIXES = new Set(['有限责任公司', '股份有限公司', 
  * Words that name no particular place or firm: a name whose core is only these (自来水公司,
  * 物业公司, 房地产开发有限公司, 人民医院) is every such firm in the city, not one place.
  */
-const GENERIC_CORE = new RegExp(
-  '^(?:' +
-    [
-      '有限责任', '股份有限', '有限', '责任', '股份', '控股', '集团', '自来水', '供水', '供电', '电力', '燃气', '热力', '物业', '管理',
-      '服务', '房地产', '地产', '开发', '置业', '建设', '建筑', '建工', '投资', '科技', '实业', '发展', '商贸', '贸易', '工程', '环保',
-      '保安', '保洁', '公交', '客运', '出租车', '移动', '联通', '电信', '网络', '信息', '教育', '培训', '人民', '中心', '市政',
-      '国有', '民营', '私立', '公立', '附属', '该', '本', '这家', '那家', '一家', '某', '各', '我们', '你们', '他们', '附近', '周边', '这个',
-    ].join('|') +
-    ')+$',
-);
+const GENERIC_WORDS = [
+  '有限责任', '股份有限', '有限', '责任', '股份', '控股', '集团', '自来水', '供水', '供电', '电力', '燃气', '热力', '物业', '管理',
+  '服务', '房地产', '地产', '开发', '置业', '建设', '建筑', '建工', '投资', '科技', '实业', '发展', '商贸', '贸易', '工程', '环保',
+  '保安', '保洁', '公交', '客运', '出租车', '移动', '联通', '电信', '网络', '信息', '教育', '培训', '人民', '中心', '市政',
+  '国有', '民营', '私立', '公立', '附属', '该', '本', '这家', '那家', '一家', '某', '各', '我们', '你们', '他们', '附近', '周边', '这个',
+];
+const GENERIC_CORE = new RegExp('^(?:' + GENERIC_WORDS.join('|') + ')+$');
 
 /** Characters that end a place-name prefix when reading backwards from its suffix. */
 const STOP_CHARS = new Set(
@@ -147,6 +144,18 @@ const STOP_CHARS = new Set(
  * 举报, 反映, 咨询, 关于, 在, 的) and administrative markers (西地省聚利人普惠投资有限公司 → 聚利人普惠投资).
  */
 const LONG_STOP_CHARS = new Set(Array.from('的了在是与及对向把被从于到给我你他她它们这那个让请问要说区县市省号栋楼层诉报映询议求|'));
+
+/**
+ * Bigram codes (as `bigramCodes` encodes them) inside the generic words and the place suffixes
+ * (信息, 科技, 有限, 公司, 小区…): any firm's or estate's name has them, so another text holding
+ * one does not mention that place (`placeMentionedAt`, store.ts).
+ */
+export const GENERIC_BIGRAMS: ReadonlySet<number> = new Set(
+  [...GENERIC_WORDS, ...FINE_SUFFIXES, ...COARSE_SUFFIXES].flatMap((w) => Array.from({ length: Math.max(0, w.length - 1) }, (_, i) => w.charCodeAt(i) * 65536 + w.charCodeAt(i + 1))),
+);
+
+/** Characters that, right before a place suffix, make it a reference (该公司, 此小区, 其公司, 贵公司), not a name. */
+const DEMONSTRATIVES = new Set(Array.from('该此这那其贵'));
 
 const SUFFIX_RE = new RegExp(`(${[...FINE_SUFFIXES, ...COARSE_SUFFIXES].sort((a, b) => b.length - a.length).join('|')})`, 'g');
 const COARSE = new Set(COARSE_SUFFIXES);
@@ -172,6 +181,9 @@ export function extractPlaces(norm: string, max = 8): PlaceEntity[] {
       const after = norm[m.index + suffix.length] ?? '';
       if ((before !== '' && not.before?.includes(before) === true) || (after !== '' && not.after?.includes(after) === true)) continue;
     }
+    // 该公司, 此小区: a demonstrative refers back to a place named elsewhere (or to none);
+    // what precedes it (金融办认为该公司) is no name.
+    if (DEMONSTRATIVES.has(norm[m.index - 1] ?? '')) continue;
     const long = LONG_NAME_SUFFIXES.has(suffix);
     const reach = long ? 10 : 5;
     const stops = long ? LONG_STOP_CHARS : STOP_CHARS;
