@@ -84,6 +84,15 @@ describe('a swapped estate, school or firm name separates two template posts', (
     expect(extractPlaces(normalizeText('A市自来水公司强停居民用水'))).toEqual([]);
     expect(extractPlaces(normalizeText('小区物业管理有限公司不作为'))).toEqual([]);
   });
+
+  it('kinds and verbs before a suffix (配套幼儿园, 公办学校, 进入小区, 贫困村) are no place, and still end a word', () => {
+    expect(extractPlaces(normalizeText('新建楼盘的配套幼儿园迟迟不开'))).toEqual([]);
+    expect(extractPlaces(normalizeText('公办学校学位紧张'))).toEqual([]);
+    expect(extractPlaces(normalizeText('渣土车夜间进入小区，贫困村的道路被压坏'))).toEqual([]);
+    // the generic name ends where its suffix ends: the next name does not reach back into it
+    expect(extractPlaces(normalizeText('市里多家医院楚雅医院收费过高')).map((p) => p.name)).toEqual(['楚雅医院']);
+    expect(extractPlaces(normalizeText('该公司金阳小区捆绑销售车位')).map((p) => p.name)).toEqual(['金阳小区']);
+  });
 });
 
 describe('a city-wide question of one city is not another city’s', () => {

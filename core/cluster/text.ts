@@ -124,6 +124,11 @@ const GENERIC_WORDS = [
   '服务', '房地产', '地产', '开发', '置业', '建设', '建筑', '建工', '投资', '科技', '实业', '发展', '商贸', '贸易', '工程', '环保',
   '保安', '保洁', '公交', '客运', '出租车', '移动', '联通', '电信', '网络', '信息', '教育', '培训', '人民', '中心', '市政',
   '国有', '民营', '私立', '公立', '附属', '该', '本', '这家', '那家', '一家', '某', '各', '我们', '你们', '他们', '附近', '周边', '这个',
+  // kinds and amounts, not names (公办学校, 配套幼儿园, 高档小区, 贫困村, 全体村, 许多楼盘)
+  '公办', '民办', '配套', '普惠', '普惠性', '住宅', '商品房', '高档', '大型', '小型', '老旧', '当地', '全体', '贫困', '部分', '广大',
+  '农村', '新农村', '本村', '其他', '所有', '整个', '多个', '一些', '许多', '众多', '多家',
+  // a verb before the suffix (进入小区, 导致小区, 未经小区, 通过学校)
+  '进入', '导致', '未经', '通过',
 ];
 const GENERIC_CORE = new RegExp('^(?:' + GENERIC_WORDS.join('|') + ')+$');
 
@@ -182,8 +187,11 @@ export function extractPlaces(norm: string, max = 8): PlaceEntity[] {
       if ((before !== '' && not.before?.includes(before) === true) || (after !== '' && not.after?.includes(after) === true)) continue;
     }
     // 该公司, 此小区: a demonstrative refers back to a place named elsewhere (or to none);
-    // what precedes it (金融办认为该公司) is no name.
-    if (DEMONSTRATIVES.has(norm[m.index - 1] ?? '')) continue;
+    // what precedes it (金融办认为该公司) is no name, and the next name starts after it.
+    if (DEMONSTRATIVES.has(norm[m.index - 1] ?? '')) {
+      placeEnd = m.index + suffix.length;
+      continue;
+    }
     const long = LONG_NAME_SUFFIXES.has(suffix);
     const reach = long ? 10 : 5;
     const stops = long ? LONG_STOP_CHARS : STOP_CHARS;
@@ -195,9 +203,10 @@ export function extractPlaces(norm: string, max = 8): PlaceEntity[] {
     }
     if (m.index - start < 2) continue;
     const core = norm.slice(start, m.index);
-    // 自来水公司, 物业管理有限公司: no particular firm (and it ends no name before the next).
-    if (GENERIC_CORE.test(core)) continue;
     placeEnd = m.index + suffix.length;
+    // 自来水公司, 物业管理有限公司, 配套幼儿园: no particular place, but still the end of a word (the
+    // next name does not reach back into it: 多家医院楚雅医院 names 楚雅医院).
+    if (GENERIC_CORE.test(core)) continue;
     // 有限公司 / 股份有限公司 are one suffix: 华鑫投资有限公司 and 展星投资有限公司 share no name.
     const name = core + (long && suffix.endsWith('公司') ? '公司' : suffix);
     if (seen.has(name)) continue;
