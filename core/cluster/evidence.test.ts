@@ -80,6 +80,11 @@ describe('a swapped estate, school or firm name separates two template posts', (
     expect(together(run([x, y], { placeUnmentionedFactor: 1 }), 0, 1)).toBe(true);
   });
 
+  it('court words (立案庭, 执行庭, 当庭) are no place', () => {
+    expect(extractPlaces(normalizeText('区法院立案庭不予立案，执行庭至今未执行，法官当庭承诺'))).toEqual([]);
+    expect(extractPlaces(normalizeText('恒大翡翠华庭业主反映')).map((p) => p.name)).toEqual(['恒大翡翠华庭']);
+  });
+
   it('generic firms (自来水公司, 物业公司) are no place', () => {
     expect(extractPlaces(normalizeText('A市自来水公司强停居民用水'))).toEqual([]);
     expect(extractPlaces(normalizeText('小区物业管理有限公司不作为'))).toEqual([]);

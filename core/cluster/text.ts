@@ -105,12 +105,12 @@ const FINE_SUFFIXES = [
 /** Suffixes of coarse places (roads, streets, towns): shared by many unrelated issues. */
 const COARSE_SUFFIXES = ['大道', '大街', '街道', '社区', '路', '街', '镇', '乡'];
 /**
- * A suffix is no place suffix in these words: 政府, 家庭/法庭/开庭, 城市/城区/城管/城乡/城镇/城中村.
+ * A suffix is no place suffix in these words: 政府, 家庭/法庭/开庭/立案庭/行政庭/执行庭/当庭, 城市/城区/城管/城乡/城镇/城中村.
  * Keyed by suffix: the characters that may not precede it, and those that may not follow it.
  */
 const NOT_A_SUFFIX: Record<string, { before?: string; after?: string }> = {
   府: { before: '政' },
-  庭: { before: '家法开' },
+  庭: { before: '家法开案政行当' },
   城: { before: '县省进京长', after: '管市区乡镇中际' },
 };
 /** Suffixes whose names run longer (西地省聚利人普惠投资有限公司): read up to 10 characters back. */
