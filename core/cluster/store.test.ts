@@ -1,4 +1,4 @@
-import { encodePart, F_BODY_NORM, F_HEAD_NORM, F_LON, F_TAGS, F_TIME, FeatureStore, HEADER, channelOf, familyOf, placeMatchAt, placeScoreAt, regionConflictAt, type Features } from './store';
+import { encodePart, F_BODY_NORM, F_HEAD_NORM, F_LON, F_TAGS, F_TIME, FeatureStore, HEADER, channelOf, familyOf, placeMatchAt, placeMentionedAt, placeScoreAt, regionConflictAt, type Features } from './store';
 import { bigramCodes, extractPlaces, normalizeText, placeMatch, placeScore, regionConflict, type PlaceEntity } from './text';
 import { prng } from './synthetic';
 
@@ -92,5 +92,23 @@ describe('scoring on stored code units equals scoring on strings', () => {
       expect([a, b, regionConflictAt(a, part, HEADER, part[2] as number)]).toEqual([a, b, regionConflict(a, b)]);
       expect(placeScoreAt(ents.slice(0, 2), part, HEADER, part[2] as number)).toBe(placeScore(ents.slice(0, 2), places));
     }
+  });
+});
+
+describe('placeMentionedAt', () => {
+  const head = (name: string): PlaceEntity => ({ name, core: name, fine: true, inHead: true });
+  const other = (text: string): Uint32Array => {
+    const codes = bigramCodes(normalizeText(text), 400);
+    return encodePart({ head: new Uint32Array(0), body: codes, headNorm: 0, bodyNorm: 1, places: [], concepts: 0 });
+  };
+  const none = new Uint32Array(0);
+
+  it('a bigram of the title place in the other text mentions it; generic bigrams (信息, 科技, 公司) do not', () => {
+    expect(placeMentionedAt([head('富惠天下商务公司')], none, none, other('惠伏天下的工作人员卷款跑路'), 0)).toBe(true);
+    expect(placeMentionedAt([head('聚汇企信息科技公司')], none, none, other('他们自称做信息服务和科技推广'), 0)).toBe(false);
+  });
+
+  it('a name whose bigrams are all generic is not judged', () => {
+    expect(placeMentionedAt([head('有限公司')], none, none, other('工作人员承诺每月返息'), 0)).toBeNull();
   });
 });

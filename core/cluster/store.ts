@@ -360,12 +360,12 @@ function hasRegion(r: string, slab: Uint32Array, at: number, end: number): boole
 /**
  * When exactly one of two reports names specific places: whether the other mentions one of
  * those named in its head (what it is about; a place the body names in passing is no claim) at
- * all: a bigram of the name (its last character aside: mostly the suffix) among the other's
- * head or body bigrams (惠伏天下 mentions 富惠天下商务公司; 丁家岭安置区 does not mention
- * 泉塘小区). Null when both or
- * neither name a specific place, or the one that does names none in its head. `q` are the
- * query's places with its sorted `head`/`body` codes; the candidate's part is at `slab[at..]`
- * (`store.ts` layout). Null when both or neither name a specific place.
+ * all: a bigram of the name (its last character aside: mostly the suffix), other than the
+ * generic ones (`GENERIC_BIGRAMS`: 信息, 科技, 公司…), among the other's head or body bigrams
+ * (惠伏天下 mentions 富惠天下商务公司; 丁家岭安置区 does not mention 泉塘小区). Null when both or
+ * neither name a specific place, or the one that does names none in its head with a bigram that
+ * is not generic. `q` are the query's places with its sorted `head`/`body` codes; the
+ * candidate's part is at `slab[at..]` (`store.ts` layout).
  */
 export function placeMentionedAt(q: readonly PlaceEntity[], head: Uint32Array, body: Uint32Array, slab: Uint32Array, at: number): boolean | null {
   const nHead = slab[at] as number;
@@ -382,10 +382,11 @@ export function placeMentionedAt(q: readonly PlaceEntity[], head: Uint32Array, b
     let judged = false;
     for (const x of q) {
       if (!x.fine || x.name.length < 2 || x.inHead !== true) continue;
-      judged = true;
       for (let i = 0; i === 0 || i + 2 < x.name.length; i++) {
         const code = x.name.charCodeAt(i) * 65536 + x.name.charCodeAt(i + 1);
+        // (a name made only of generic bigrams is not judged: nothing in it could be mentioned)
         if (GENERIC_BIGRAMS.has(code)) continue;
+        judged = true;
         if (sortedHasAt(slab, at + HEADER, nHead, code) || sortedHasAt(slab, at + HEADER + nHead, nBody, code)) return true;
       }
     }
@@ -396,10 +397,10 @@ export function placeMentionedAt(q: readonly PlaceEntity[], head: Uint32Array, b
     const h = slab[p] as number;
     const len = h & LEN_MASK;
     if ((h & FINE_BIT) === 0 || len < 2 || (h & HEAD_BIT) === 0) continue;
-    judged = true;
     for (let i = 0; i === 0 || i + 2 < len; i++) {
       const code = (slab[p + 1 + i] as number) * 65536 + (slab[p + 2 + i] as number);
       if (GENERIC_BIGRAMS.has(code)) continue;
+      judged = true;
       if (sortedHasAt(head, 0, head.length, code) || sortedHasAt(body, 0, body.length, code)) return true;
     }
   }
