@@ -65,6 +65,8 @@ describe('a swapped estate, school or firm name separates two template posts', (
   it('a demonstrative before the suffix (该公司, 此小区) names no place', () => {
     expect(extractPlaces(normalizeText('市金融办认为该公司涉嫌非法集资'))).toEqual([]);
     expect(extractPlaces(normalizeText('此小区的业主多次反映停车难'))).toEqual([]);
+    expect(extractPlaces(normalizeText('多次致电贵公司无人处理'))).toEqual([]);
+    expect(extractPlaces(normalizeText('富贵花园门口垃圾无人清运')).map((p) => p.name)).toEqual(['富贵花园']);
     expect(extractPlaces(normalizeText('举报聚汇企信息科技有限公司，该公司冒充客服')).map((p) => p.name)).toEqual(['聚汇企信息科技公司']);
   });
 

@@ -159,8 +159,11 @@ export const GENERIC_BIGRAMS: ReadonlySet<number> = new Set(
   [...GENERIC_WORDS, ...FINE_SUFFIXES, ...COARSE_SUFFIXES].flatMap((w) => Array.from({ length: Math.max(0, w.length - 1) }, (_, i) => w.charCodeAt(i) * 65536 + w.charCodeAt(i + 1))),
 );
 
-/** Characters that, right before a place suffix, make it a reference (该公司, 此小区, 其公司, 贵公司), not a name. */
-const DEMONSTRATIVES = new Set(Array.from('该此这那其贵'));
+/**
+ * Characters that, right before a place suffix, make it a reference (该公司, 此小区, 其公司), not a
+ * name; 贵 only before a firm's suffix (贵公司, 贵集团: 富贵花园 is a name).
+ */
+const DEMONSTRATIVES = new Set(Array.from('该此这那其'));
 
 const SUFFIX_RE = new RegExp(`(${[...FINE_SUFFIXES, ...COARSE_SUFFIXES].sort((a, b) => b.length - a.length).join('|')})`, 'g');
 const COARSE = new Set(COARSE_SUFFIXES);
@@ -188,7 +191,8 @@ export function extractPlaces(norm: string, max = 8): PlaceEntity[] {
     }
     // 该公司, 此小区: a demonstrative refers back to a place named elsewhere (or to none);
     // what precedes it (金融办认为该公司) is no name, and the next name starts after it.
-    if (DEMONSTRATIVES.has(norm[m.index - 1] ?? '')) {
+    const prev = norm[m.index - 1] ?? '';
+    if (DEMONSTRATIVES.has(prev) || (prev === '贵' && LONG_NAME_SUFFIXES.has(suffix))) {
       placeEnd = m.index + suffix.length;
       continue;
     }
