@@ -33,6 +33,9 @@ function run(reports: ClusterInput[], config: ClusterConfigInput = {}): ClusterO
   return reports.map((r) => engine.process(r));
 }
 
+/** The names of the places extracted from `text`. */
+const placeNames = (text: string): string[] => extractPlaces(normalizeText(text)).map((p) => p.name);
+
 const together = (o: ClusterOutcome[], i: number, j: number): boolean => (o[i] as ClusterOutcome).clusterId === (o[j] as ClusterOutcome).clusterId;
 
 describe('a swapped estate, school or firm name separates two template posts', () => {
@@ -63,11 +66,11 @@ describe('a swapped estate, school or firm name separates two template posts', (
   });
 
   it('a demonstrative before the suffix (该公司, 此小区) names no place', () => {
-    expect(extractPlaces(normalizeText('市金融办认为该公司涉嫌非法集资'))).toEqual([]);
-    expect(extractPlaces(normalizeText('此小区的业主多次反映停车难'))).toEqual([]);
-    expect(extractPlaces(normalizeText('多次致电贵公司无人处理'))).toEqual([]);
-    expect(extractPlaces(normalizeText('富贵花园门口垃圾无人清运')).map((p) => p.name)).toEqual(['富贵花园']);
-    expect(extractPlaces(normalizeText('举报聚汇企信息科技有限公司，该公司冒充客服')).map((p) => p.name)).toEqual(['聚汇企信息科技公司']);
+    expect(placeNames('市金融办认为该公司涉嫌非法集资')).toEqual([]);
+    expect(placeNames('此小区的业主多次反映停车难')).toEqual([]);
+    expect(placeNames('多次致电贵公司无人处理')).toEqual([]);
+    expect(placeNames('富贵花园门口垃圾无人清运')).toEqual(['富贵花园']);
+    expect(placeNames('举报聚汇企信息科技有限公司，该公司冒充客服')).toEqual(['聚汇企信息科技公司']);
   });
 
   it('words any firm’s name holds (信息, 科技, 公司) do not mention a firm', () => {
@@ -83,22 +86,22 @@ describe('a swapped estate, school or firm name separates two template posts', (
   });
 
   it('court words (立案庭, 执行庭, 当庭) are no place', () => {
-    expect(extractPlaces(normalizeText('区法院立案庭不予立案，执行庭至今未执行，法官当庭承诺'))).toEqual([]);
-    expect(extractPlaces(normalizeText('恒大翡翠华庭业主反映')).map((p) => p.name)).toEqual(['恒大翡翠华庭']);
+    expect(placeNames('区法院立案庭不予立案，执行庭至今未执行，法官当庭承诺')).toEqual([]);
+    expect(placeNames('恒大翡翠华庭业主反映')).toEqual(['恒大翡翠华庭']);
   });
 
   it('generic firms (自来水公司, 物业公司) are no place', () => {
-    expect(extractPlaces(normalizeText('A市自来水公司强停居民用水'))).toEqual([]);
-    expect(extractPlaces(normalizeText('小区物业管理有限公司不作为'))).toEqual([]);
+    expect(placeNames('A市自来水公司强停居民用水')).toEqual([]);
+    expect(placeNames('小区物业管理有限公司不作为')).toEqual([]);
   });
 
   it('kinds and verbs before a suffix (配套幼儿园, 公办学校, 进入小区, 贫困村) are no place, and still end a word', () => {
-    expect(extractPlaces(normalizeText('新建楼盘的配套幼儿园迟迟不开'))).toEqual([]);
-    expect(extractPlaces(normalizeText('公办学校学位紧张'))).toEqual([]);
-    expect(extractPlaces(normalizeText('渣土车夜间进入小区，贫困村的道路被压坏'))).toEqual([]);
+    expect(placeNames('新建楼盘的配套幼儿园迟迟不开')).toEqual([]);
+    expect(placeNames('公办学校学位紧张')).toEqual([]);
+    expect(placeNames('渣土车夜间进入小区，贫困村的道路被压坏')).toEqual([]);
     // the generic name ends where its suffix ends: the next name does not reach back into it
-    expect(extractPlaces(normalizeText('市里多家医院楚雅医院收费过高')).map((p) => p.name)).toEqual(['楚雅医院']);
-    expect(extractPlaces(normalizeText('该公司金阳小区捆绑销售车位')).map((p) => p.name)).toEqual(['金阳小区']);
+    expect(placeNames('市里多家医院楚雅医院收费过高')).toEqual(['楚雅医院']);
+    expect(placeNames('该公司金阳小区捆绑销售车位')).toEqual(['金阳小区']);
   });
 });
 
